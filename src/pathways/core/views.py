@@ -1,0 +1,35 @@
+"""Signed-in home page, language switch and API documentation views."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.i18n import set_language as django_set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from pathways.accounts.access import policy_required
+from pathways.accounts.policies import PUBLIC, SIGNED_IN
+
+
+@policy_required(SIGNED_IN)
+@require_GET
+def dashboard(request):
+    memberships = request.user.memberships.select_related("organisation").order_by("organisation__name")
+    return render(request, "core/dashboard.html", {"memberships": memberships})
+
+
+@policy_required(PUBLIC)
+def set_language(request):
+    """Switch between English and Welsh (POST; a GET just goes back)."""
+    return django_set_language(request)
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema is public so agency systems can build against it."""
+
+    policy = PUBLIC
+
+
+class SwaggerView(SpectacularSwaggerSplitView):
+    policy = PUBLIC
+    url_name = "api-schema"

@@ -1,0 +1,5 @@
+from .views import imports, manage
+
+app_name = "directory"
+
+urlpatterns = [*manage.urlpatterns, *imports.urlpatterns]

@@ -1,0 +1,1 @@
+"""Directory pages, one module per area of work: `manage` (curation) and `imports` (import/export)."""

@@ -1,0 +1,239 @@
+"""Pathways settings: one module, configured by environment variables.
+
+See `.env.example` for every variable. PATHWAYS_ENV chooses the mode:
+`development` (the default, also used by `make run` and the tests), `demo`
+(a shared demonstration server) or `production`. Outside development and demo,
+required secrets must be set or the app refuses to start.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+PATHWAYS_ENV = env("PATHWAYS_ENV", "development")
+if PATHWAYS_ENV not in {"development", "demo", "production"}:
+    raise ImproperlyConfigured(
+        f"PATHWAYS_ENV must be development, demo or production, not {PATHWAYS_ENV!r}"
+    )
+DEMO_MODE = PATHWAYS_ENV in {"development", "demo"}
+
+DEBUG = env_bool("PATHWAYS_DEBUG", PATHWAYS_ENV == "development")
+
+_DEV_SECRET = "insecure-development-key-never-use-in-production"  # noqa: S105
+SECRET_KEY = env("PATHWAYS_SECRET_KEY")
+if SECRET_KEY is None:
+    if not DEMO_MODE:
+        raise ImproperlyConfigured("PATHWAYS_SECRET_KEY must be set in production")
+    SECRET_KEY = _DEV_SECRET
+if PATHWAYS_ENV == "production":
+    if DEBUG:
+        raise ImproperlyConfigured("PATHWAYS_DEBUG must be off in production")
+    if SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 40:
+        raise ImproperlyConfigured("PATHWAYS_SECRET_KEY must be a long random value in production")
+
+_hosts = env("PATHWAYS_ALLOWED_HOSTS")
+if _hosts:
+    ALLOWED_HOSTS = [h.strip() for h in _hosts.split(",") if h.strip()]
+elif DEMO_MODE:
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+else:
+    raise ImproperlyConfigured("PATHWAYS_ALLOWED_HOSTS must be set in production")
+
+# Password for the demo users made by `pathways load_demo` (demo modes only).
+DEMO_PASSWORD = env("PATHWAYS_DEMO_PASSWORD", "pathways-demo" if DEMO_MODE else None)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
+    "django_htmx",
+    "pathways.core",
+    "pathways.areas",
+    "pathways.accounts",
+    "pathways.audit",
+    "pathways.directory",
+    "pathways.public",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "pathways.core.middleware.SecurityHeadersMiddleware",
+    "pathways.accounts.middleware.PolicyMiddleware",
+]
+
+ROOT_URLCONF = "pathways.urls"
+WSGI_APPLICATION = "pathways.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "pathways.core.context_processors.pathways",
+            ],
+            "builtins": [
+                "django.templatetags.i18n",
+                "django.templatetags.static",
+                "pathways.core.templatetags.govuk",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{PROJECT_DIR / 'var' / 'pathways.sqlite3'}"),
+        conn_max_age=int(env("PATHWAYS_DB_CONN_MAX_AGE", "0") or 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:sign-in"
+LOGIN_REDIRECT_URL = "core:dashboard"
+LOGOUT_REDIRECT_URL = "public:home"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en", "English"), ("cy", "Cymraeg")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = PROJECT_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = Path(env("PATHWAYS_MEDIA_ROOT", str(PROJECT_DIR / "var" / "media")) or "")
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEMO_MODE
+CSRF_COOKIE_SECURE = not DEMO_MODE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+X_FRAME_OPTIONS = "DENY"
+if not DEMO_MODE:
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_SSL_REDIRECT = env_bool("PATHWAYS_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Open Referral UK feeds are open data: any origin may read them. Nothing else is CORS-enabled.
+CORS_URLS_REGEX = r"^/api/oruk/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["pathways.accounts.api_permissions.PolicyPermission"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "pathways.core.api.StandardPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "pathways.core.api.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pathways API",
+    "DESCRIPTION": (
+        "Internal API of Pathways. Authenticate with a session or with a token from "
+        "POST /api/v1/auth/token/. The open directory feed is published separately "
+        "under /api/oruk/ in the Open Referral UK shape."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# Background work (imports, reports). In tests and when PATHWAYS_TASKS_EAGER is set the work
+# runs inline, so a test sees the finished job.
+TASKS_EAGER = env_bool("PATHWAYS_TASKS_EAGER", False)
+
+# Upload limits: CSV/XLSX/JSON directory imports.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+PATHWAYS_IMPORT_MAX_BYTES = 10 * 1024 * 1024
+
+# A directory record not confirmed for this many days is stale.
+DIRECTORY_STALE_AFTER_DAYS = int(env("PATHWAYS_DIRECTORY_STALE_AFTER_DAYS", "365") or 365)
+# Soft-deleted services can be restored for this many days.
+DIRECTORY_RESTORE_WINDOW_DAYS = 30
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("PATHWAYS_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,26 @@
+"""Root URL configuration. Every view named here declares an access policy."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from pathways.core import views as core_views
+
+admin.site.site_header = "Pathways administration"
+admin.site.site_title = "Pathways administration"
+
+urlpatterns = [
+    path("", include("pathways.public.urls")),
+    path("accounts/", include("pathways.accounts.urls")),
+    path("work/", include("pathways.core.urls")),
+    path("directory/", include("pathways.directory.urls")),
+    path("language/", core_views.set_language, name="set-language"),
+    path("api/v1/", include("pathways.directory.api_urls")),
+    path("api/oruk/", include("pathways.directory.oruk_urls")),
+    path("api/schema/", core_views.SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", core_views.SwaggerView.as_view(), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "pathways.core.errors.permission_denied"
+handler404 = "pathways.core.errors.page_not_found"
+handler500 = "pathways.core.errors.server_error"

@@ -1,0 +1,104 @@
+"""Shared fixtures: reference data, one user per role, and the demo directory."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from pathways.accounts.models import Role, User
+from pathways.accounts.services import membership_grant
+from pathways.core.demo import load_reference
+from pathways.directory import services as directory_services
+from pathways.directory.models import OrganisationKind, ProvenanceSource
+
+TEST_PASSWORD = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture(autouse=True)
+def _settings_for_tests(settings, tmp_path):
+    settings.TASKS_EAGER = True
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+
+
+@pytest.fixture
+def reference(db):
+    """Areas and taxonomies."""
+    return load_reference()
+
+
+@pytest.fixture
+def make_organisation(db):
+    def make(name: str = "Test Provider", kind: str = OrganisationKind.PROVIDER):
+        return directory_services.organisation_create(name=name, kind=kind, actor=None)
+
+    return make
+
+
+@pytest.fixture
+def provider_org(make_organisation):
+    return make_organisation("Provider One")
+
+
+@pytest.fixture
+def other_provider_org(make_organisation):
+    return make_organisation("Provider Two")
+
+
+@pytest.fixture
+def partnership_org(make_organisation):
+    return make_organisation("Partnership", OrganisationKind.COMMISSIONER)
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str, role: str | None = None, organisation=None, **extra) -> User:
+        user = User.objects.create_user(username=username, password=TEST_PASSWORD, **extra)
+        if role:
+            membership_grant(user=user, organisation=organisation, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def role_users(make_user, provider_org, partnership_org):
+    """One user per role. Provider-side roles belong to provider_org, the rest to the partnership."""
+    provider_roles = {Role.PROVIDER_MANAGER, Role.PERPETRATOR_WORKER, Role.SUPPORT_WORKER}
+    users = {}
+    for role in Role.values:
+        org = provider_org if role in provider_roles else partnership_org
+        extra = {"is_staff": True, "is_superuser": True} if role == Role.ADMIN else {}
+        users[role] = make_user(f"user-{role}", role, org, **extra)
+    return users
+
+
+@pytest.fixture
+def make_service(reference, provider_org):
+    """Create a service through the service layer (versioned and audited)."""
+
+    def make(name: str = "Test Service", *, organisation=None, areas=("leeds",), claims=None,
+             terms=("abuse-types:DA",), source=ProvenanceSource.DESK_REVIEW, **data):
+        return directory_services.service_create(
+            organisation=organisation or provider_org,
+            data={"name": name, **data},
+            claims=claims or {},
+            area_ids=directory_services.area_ids_for_slugs(areas),
+            term_ids=directory_services.term_ids_for_codes(terms),
+            actor=None,
+            source=source,
+        )
+
+    return make
+
+
+@pytest.fixture
+def client_for(client):
+    """A test client signed in as the given user."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
