@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.shortcuts import render
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET
 from django.views.i18n import set_language as django_set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -30,6 +33,9 @@ class SchemaView(SpectacularAPIView):
     policy = PUBLIC
 
 
+@method_decorator(csp_update({"style-src": [UNSAFE_INLINE], "img-src": ["data:"]}), name="dispatch")
 class SwaggerView(SpectacularSwaggerSplitView):
+    """Browsable API documentation. Swagger UI styles itself inline, so only this page allows it."""
+
     policy = PUBLIC
     url_name = "api-schema"
