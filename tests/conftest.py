@@ -78,8 +78,16 @@ def role_users(make_user, provider_org, partnership_org):
 def make_service(reference, provider_org):
     """Create a service through the service layer (versioned and audited)."""
 
-    def make(name: str = "Test Service", *, organisation=None, areas=("leeds",), claims=None,
-             terms=("abuse-types:DA",), source=ProvenanceSource.DESK_REVIEW, **data):
+    def make(
+        name: str = "Test Service",
+        *,
+        organisation=None,
+        areas=("leeds",),
+        claims=None,
+        terms=("abuse-types:DA",),
+        source=ProvenanceSource.DESK_REVIEW,
+        **data,
+    ):
         return directory_services.service_create(
             organisation=organisation or provider_org,
             data={"name": name, **data},

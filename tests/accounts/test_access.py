@@ -20,7 +20,9 @@ from pathways.accounts.policies import ADMIN_SITE
 ROLES = [None, *Role.values]  # None is an anonymous visitor
 
 
-def _walk(patterns, prefix: str = "", namespaces: tuple[str, ...] = ()) -> Iterator[tuple[str, URLPattern, tuple[str, ...]]]:
+def _walk(
+    patterns, prefix: str = "", namespaces: tuple[str, ...] = ()
+) -> Iterator[tuple[str, URLPattern, tuple[str, ...]]]:
     for entry in patterns:
         if isinstance(entry, URLResolver):
             ns = namespaces + ((entry.namespace,) if entry.namespace else ())
@@ -30,7 +32,9 @@ def _walk(patterns, prefix: str = "", namespaces: tuple[str, ...] = ()) -> Itera
 
 
 def _all_patterns():
-    return [(route, p, ns) for route, p, ns in _walk(get_resolver().url_patterns) if "admin" not in ns]
+    return [
+        (route, p, ns) for route, p, ns in _walk(get_resolver().url_patterns) if "admin" not in ns
+    ]
 
 
 def _concrete(route: str, pattern: URLPattern, samples: dict) -> str | None:
@@ -53,7 +57,9 @@ def _concrete(route: str, pattern: URLPattern, samples: dict) -> str | None:
 
 
 def test_every_url_names_a_policy():
-    missing = [route for route, pattern, _ in _all_patterns() if policy_for_view(pattern.callback) is None]
+    missing = [
+        route for route, pattern, _ in _all_patterns() if policy_for_view(pattern.callback) is None
+    ]
     assert missing == [], f"URLs with no access policy: {missing}"
 
 

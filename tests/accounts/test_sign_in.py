@@ -9,7 +9,9 @@ from tests.conftest import TEST_PASSWORD
 @pytest.mark.django_db
 def test_sign_in_with_correct_password_starts_session_and_audits(client, role_users):
     user = role_users[Role.COMMISSIONER]
-    response = client.post(reverse("accounts:sign-in"), {"username": user.username, "password": TEST_PASSWORD})
+    response = client.post(
+        reverse("accounts:sign-in"), {"username": user.username, "password": TEST_PASSWORD}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("core:dashboard")
     assert AuditEvent.objects.filter(action=AuditAction.SIGN_IN, actor=user).exists()
@@ -19,7 +21,9 @@ def test_sign_in_with_correct_password_starts_session_and_audits(client, role_us
 @pytest.mark.django_db
 def test_wrong_password_shows_error_summary_and_audits_failure(client, role_users):
     user = role_users[Role.COMMISSIONER]
-    response = client.post(reverse("accounts:sign-in"), {"username": user.username, "password": "wrong"})
+    response = client.post(
+        reverse("accounts:sign-in"), {"username": user.username, "password": "wrong"}
+    )
     assert response.status_code == 400
     body = response.content.decode()
     assert "There is a problem" in body
@@ -57,10 +61,14 @@ def test_sign_out_needs_post_and_ends_session(client, role_users):
 @pytest.mark.django_db
 def test_api_token_from_username_and_password(client, role_users):
     user = role_users[Role.REFERRER]
-    response = client.post("/api/v1/auth/token/", {"username": user.username, "password": TEST_PASSWORD})
+    response = client.post(
+        "/api/v1/auth/token/", {"username": user.username, "password": TEST_PASSWORD}
+    )
     assert response.status_code == 200
     token = response.json()["token"]
-    again = client.post("/api/v1/auth/token/", {"username": user.username, "password": TEST_PASSWORD})
+    again = client.post(
+        "/api/v1/auth/token/", {"username": user.username, "password": TEST_PASSWORD}
+    )
     assert again.json()["token"] == token
 
 

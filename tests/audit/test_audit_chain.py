@@ -12,7 +12,9 @@ from pathways.audit.services import GENESIS_HASH, audit_record
 
 def _three_events():
     return [
-        audit_record(actor=None, action=AuditAction.CREATE, object_type="thing", object_id=n, detail={"n": n})
+        audit_record(
+            actor=None, action=AuditAction.CREATE, object_type="thing", object_id=n, detail={"n": n}
+        )
         for n in range(3)
     ]
 
@@ -46,7 +48,9 @@ def test_orm_refuses_to_change_or_delete_an_event():
 def test_database_refuses_update_behind_the_orms_back():
     event = _three_events()[0]
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("UPDATE audit_auditevent SET object_id = 'x' WHERE sequence = %s", [event.sequence])
+        cursor.execute(
+            "UPDATE audit_auditevent SET object_id = 'x' WHERE sequence = %s", [event.sequence]
+        )
 
 
 def _drop_update_trigger(cursor):
@@ -62,7 +66,8 @@ def test_verify_finds_the_first_changed_event():
     with connection.cursor() as cursor:
         _drop_update_trigger(cursor)
         cursor.execute(
-            "UPDATE audit_auditevent SET object_id = 'forged' WHERE sequence = %s", [second.sequence]
+            "UPDATE audit_auditevent SET object_id = 'forged' WHERE sequence = %s",
+            [second.sequence],
         )
     report = audit_chain_verify()
     assert not report.ok
@@ -108,7 +113,9 @@ def test_actor_and_address_are_recorded(role_users, rf):
 
     request = rf.get("/", REMOTE_ADDR="192.0.2.10")
     user = role_users[Role.ANALYST]
-    event = audit_record(actor=user, action=AuditAction.EXPORT, object_type="service", request=request)
+    event = audit_record(
+        actor=user, action=AuditAction.EXPORT, object_type="service", request=request
+    )
     assert event.actor == user
     assert event.actor_label == user.username
     assert event.ip_address == "192.0.2.10"

@@ -54,7 +54,9 @@ def test_west_yorkshire_claims_keep_unknown_and_not_stated_apart(demo):
     assert {c.value for c in hope.values()} == {"not_stated"}
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="the published data folder is not beside this clone")
+@pytest.mark.skipif(
+    not SHARED.exists(), reason="the published data folder is not beside this clone"
+)
 def test_fixtures_match_the_published_tables_cell_for_cell(demo):
     for row in csv.DictReader((SHARED / "west_yorkshire_services.csv").open(encoding="utf-8")):
         service = Service.objects.get(external_ref=f"wy-2023-{int(row['id']):02d}")
@@ -90,7 +92,9 @@ def test_every_role_has_a_demo_user_who_can_sign_in(demo):
 def test_synthetic_services_are_labelled_synthetic(demo):
     synthetic = Service.objects.filter(provenance_source=ProvenanceSource.SYNTHETIC)
     assert synthetic.count() == 30
-    assert all(s.organisation.is_synthetic and "(synthetic)" in s.organisation.name for s in synthetic)
+    assert all(
+        s.organisation.is_synthetic and "(synthetic)" in s.organisation.name for s in synthetic
+    )
 
 
 def test_demo_users_refused_outside_demo_modes(db, settings):

@@ -46,7 +46,9 @@ def test_abuse_type_cohort_route_and_self_referral_filters(client, make_service)
     assert _names(client.get("/", {"cohort": "lgbtqia"})) == ["DA self-referral LGBTQIA+"]
     assert _names(client.get("/", {"route": "probation"})) == ["DA probation"]
     assert _names(client.get("/", {"self_referral": "on"})) == ["DA self-referral LGBTQIA+"]
-    assert _names(client.get("/", {"abuse": "DA", "route": "self"})) == ["DA self-referral LGBTQIA+"]
+    assert _names(client.get("/", {"abuse": "DA", "route": "self"})) == [
+        "DA self-referral LGBTQIA+"
+    ]
 
 
 @pytest.mark.django_db
@@ -99,7 +101,10 @@ def test_search_query_count_does_not_grow_with_results(client, make_service):
 def test_service_page_shows_claims_with_how_sure_we_are_and_provenance(client, make_service):
     service = make_service(
         "Change Programme",
-        claims={"risk_medium": {"value": "yes", "evidence_level": "evidenced"}, "lgbtqia": {"value": "unknown"}},
+        claims={
+            "risk_medium": {"value": "yes", "evidence_level": "evidenced"},
+            "lgbtqia": {"value": "unknown"},
+        },
     )
     body = client.get(reverse("public:service", args=[service.pk])).content.decode()
     assert "Works with medium-risk perpetrators" in body

@@ -21,7 +21,9 @@ class TokenObtainApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
-        password = serializers.CharField(max_length=512, trim_whitespace=False, style={"input_type": "password"})
+        password = serializers.CharField(
+            max_length=512, trim_whitespace=False, style={"input_type": "password"}
+        )
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
@@ -33,6 +35,8 @@ class TokenObtainApi(APIView):
         user = authenticate(request, **data.validated_data)
         if user is None:
             services.user_sign_in_failed(request=request, username=data.validated_data["username"])
-            raise serializers.ValidationError({"non_field_errors": ["Enter a correct username and password"]})
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Enter a correct username and password"]}
+            )
         token = services.api_token_issue(user=user, request=request)
         return Response(self.OutputSerializer({"token": token.key}).data, status=status.HTTP_200_OK)

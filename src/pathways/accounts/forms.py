@@ -18,7 +18,9 @@ class SignInForm(forms.Form):
         label=_("Password"),
         strip=False,
         error_messages={"required": _("Enter your password")},
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "data-govuk-width": "20"}),
+        widget=forms.PasswordInput(
+            attrs={"autocomplete": "current-password", "data-govuk-width": "20"}
+        ),
     )
 
     def __init__(self, *args, request=None, **kwargs):

@@ -24,7 +24,12 @@ def sign_in(request):
             services.user_sign_in(request=request, user=form.user)
             return redirect(next_url or "core:dashboard")
         services.user_sign_in_failed(request=request, username=request.POST.get("username", ""))
-    return render(request, "accounts/sign_in.html", {"form": form, "next": next_url}, status=200 if form.is_valid() or not form.is_bound else 400)
+    return render(
+        request,
+        "accounts/sign_in.html",
+        {"form": form, "next": next_url},
+        status=200 if form.is_valid() or not form.is_bound else 400,
+    )
 
 
 @policy_required(PUBLIC)

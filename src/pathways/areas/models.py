@@ -29,9 +29,7 @@ class Area(TimeStampedModel):
         help_text="Government Statistical Service code, such as E08000035, where one exists.",
     )
     name_cy = models.CharField("Welsh name", max_length=200, blank=True)
-    parents = models.ManyToManyField(
-        "self", symmetrical=False, related_name="children", blank=True
-    )
+    parents = models.ManyToManyField("self", symmetrical=False, related_name="children", blank=True)
 
     class Meta:
         ordering = ["name"]

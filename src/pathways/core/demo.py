@@ -50,7 +50,11 @@ DEMO_USERS: dict[str, tuple[str, str, str]] = {
 }
 
 DEMO_ORGANISATIONS = [
-    ("demo-partnership", "Demo Community Safety Partnership (synthetic)", OrganisationKind.COMMISSIONER),
+    (
+        "demo-partnership",
+        "Demo Community Safety Partnership (synthetic)",
+        OrganisationKind.COMMISSIONER,
+    ),
     ("demo-front-door", "Demo One Front Door (synthetic)", OrganisationKind.COMMISSIONER),
     ("demo-police", "Demo Police (synthetic)", OrganisationKind.POLICE),
 ]
@@ -70,9 +74,18 @@ class LoadReport:
     notes: list[str] = field(default_factory=list)
 
 
-def _organisation(name: str, *, kind: str = OrganisationKind.PROVIDER, synthetic: bool = False,
-                  slug: str | None = None) -> Organisation:
-    existing = Organisation.objects.filter(slug=slug).first() if slug else Organisation.objects.filter(name=name).first()
+def _organisation(
+    name: str,
+    *,
+    kind: str = OrganisationKind.PROVIDER,
+    synthetic: bool = False,
+    slug: str | None = None,
+) -> Organisation:
+    existing = (
+        Organisation.objects.filter(slug=slug).first()
+        if slug
+        else Organisation.objects.filter(name=name).first()
+    )
     if existing:
         return existing
     return directory_services.organisation_create(
@@ -83,7 +96,9 @@ def _organisation(name: str, *, kind: str = OrganisationKind.PROVIDER, synthetic
 def _published(report: LoadReport, filename: str, default_detail: str) -> None:
     payload = json.loads((FIXTURES / filename).read_text(encoding="utf-8"))
     source = payload["source"]
-    existing = set(Service.objects.filter(external_ref__isnull=False).values_list("external_ref", flat=True))
+    existing = set(
+        Service.objects.filter(external_ref__isnull=False).values_list("external_ref", flat=True)
+    )
     for row in payload["services"]:
         if row["ref"] in existing:
             continue
@@ -108,7 +123,9 @@ def _published(report: LoadReport, filename: str, default_detail: str) -> None:
             },
             claims={dim: {"value": value} for dim, value in row["claims"].items()},
             area_ids=directory_services.area_ids_for_slugs(row["areas"]),
-            term_ids=directory_services.term_ids_for_codes(f"abuse-types:{a}" for a in row["abuse_types"]),
+            term_ids=directory_services.term_ids_for_codes(
+                f"abuse-types:{a}" for a in row["abuse_types"]
+            ),
             actor=None,
             source=ProvenanceSource.PUBLISHED_MAPPING,
             provenance_detail=detail or default_detail,
@@ -117,14 +134,49 @@ def _published(report: LoadReport, filename: str, default_detail: str) -> None:
 
 
 SYNTHETIC_PROGRAMMES = [
-    ("Respectful Relationships Group", InterventionType.BEHAVIOUR_CHANGE, SuiteTier.MEDIUM_RISK, 26),
-    ("Early Change Conversations", InterventionType.EARLY_RESPONSE, SuiteTier.EARLY_INTERVENTION, 8),
-    ("Worried About Your Behaviour Line", InterventionType.HELP_SEEKING, SuiteTier.EARLY_INTERVENTION, None),
-    ("Intensive Case Management Service", InterventionType.INTENSIVE_CASE_MANAGEMENT, SuiteTier.HIGH_HARM, 52),
+    (
+        "Respectful Relationships Group",
+        InterventionType.BEHAVIOUR_CHANGE,
+        SuiteTier.MEDIUM_RISK,
+        26,
+    ),
+    (
+        "Early Change Conversations",
+        InterventionType.EARLY_RESPONSE,
+        SuiteTier.EARLY_INTERVENTION,
+        8,
+    ),
+    (
+        "Worried About Your Behaviour Line",
+        InterventionType.HELP_SEEKING,
+        SuiteTier.EARLY_INTERVENTION,
+        None,
+    ),
+    (
+        "Intensive Case Management Service",
+        InterventionType.INTENSIVE_CASE_MANAGEMENT,
+        SuiteTier.HIGH_HARM,
+        52,
+    ),
     ("Fathers Who Care Programme", InterventionType.BEHAVIOUR_CHANGE, SuiteTier.STANDARD_RISK, 24),
-    ("Young People's Healthy Relationships", InterventionType.EARLY_RESPONSE, SuiteTier.PREVENTATIVE, 10),
-    ("Harmful Sexual Behaviour Service", InterventionType.BEHAVIOUR_CHANGE, SuiteTier.SEXUAL_VIOLENCE, 30),
-    ("Stalking Intervention Programme", InterventionType.INTENSIVE_CASE_MANAGEMENT, SuiteTier.HIGH_HARM, 40),
+    (
+        "Young People's Healthy Relationships",
+        InterventionType.EARLY_RESPONSE,
+        SuiteTier.PREVENTATIVE,
+        10,
+    ),
+    (
+        "Harmful Sexual Behaviour Service",
+        InterventionType.BEHAVIOUR_CHANGE,
+        SuiteTier.SEXUAL_VIOLENCE,
+        30,
+    ),
+    (
+        "Stalking Intervention Programme",
+        InterventionType.INTENSIVE_CASE_MANAGEMENT,
+        SuiteTier.HIGH_HARM,
+        40,
+    ),
 ]
 SYNTHETIC_PLACES = ["Northbrook", "Eastmere", "Westford", "Southdale", "Kingsvale", "Ashcombe"]
 
@@ -134,34 +186,67 @@ def _synthetic(report: LoadReport, count: int, seed: int = 2026) -> None:
     if Service.objects.filter(external_ref__startswith="syn-").count() >= count:
         return
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
-    llr_areas = list(Area.objects.filter(slug__in=["leicester", "leicestershire", "rutland", "llr"]))
+    llr_areas = list(
+        Area.objects.filter(slug__in=["leicester", "leicestershire", "rutland", "llr"])
+    )
     national = Area.objects.get(slug="england-and-wales")
     abuse = ["DA", "SV", "stalking", "HBA", "CAPVA", "CSE"]
-    routes = ["self", "police", "probation", "childrens-social-care", "family-court", "health", "housing", "marac"]
+    routes = [
+        "self",
+        "police",
+        "probation",
+        "childrens-social-care",
+        "family-court",
+        "health",
+        "housing",
+        "marac",
+    ]
     formats = ["group", "one-to-one", "phone", "online"]
-    cohort_dims = [d for d in ClaimDimension.values if d not in ("risk_high", "risk_medium", "risk_standard", "self_referral")]
+    cohort_dims = [
+        d
+        for d in ClaimDimension.values
+        if d not in ("risk_high", "risk_medium", "risk_standard", "self_referral")
+    ]
     orgs = [
         _organisation(f"{place} Relationship Change Trust (synthetic)", synthetic=True)
         for place in SYNTHETIC_PLACES
     ]
-    existing = set(Service.objects.filter(external_ref__startswith="syn-").values_list("external_ref", flat=True))
+    existing = set(
+        Service.objects.filter(external_ref__startswith="syn-").values_list(
+            "external_ref", flat=True
+        )
+    )
     for n in range(1, count + 1):
         ref = f"syn-{n:04d}"
         programme, itype, tier, weeks = SYNTHETIC_PROGRAMMES[n % len(SYNTHETIC_PROGRAMMES)]
         # Draw every value even for rows that exist, so the sequence stays the same.
         org = rng.choice(orgs)
         area = national if n % 15 == 0 else rng.choice(llr_areas)
-        types = ["SV"] if tier == SuiteTier.SEXUAL_VIOLENCE else ["DA", *rng.sample(abuse[1:], rng.randint(0, 2))]
+        types = (
+            ["SV"]
+            if tier == SuiteTier.SEXUAL_VIOLENCE
+            else ["DA", *rng.sample(abuse[1:], rng.randint(0, 2))]
+        )
         chosen_routes = rng.sample(routes, rng.randint(1, 4))
         chosen_formats = rng.sample(formats, rng.randint(1, 2))
         risk = {
             "risk_high": "yes" if tier == SuiteTier.HIGH_HARM else rng.choice(["no", "unknown"]),
-            "risk_medium": "yes" if tier in (SuiteTier.MEDIUM_RISK, SuiteTier.HIGH_HARM) else rng.choice(["no", "unknown"]),
-            "risk_standard": "yes" if tier in (SuiteTier.STANDARD_RISK, SuiteTier.EARLY_INTERVENTION) else rng.choice(["yes", "no"]),
+            "risk_medium": "yes"
+            if tier in (SuiteTier.MEDIUM_RISK, SuiteTier.HIGH_HARM)
+            else rng.choice(["no", "unknown"]),
+            "risk_standard": "yes"
+            if tier in (SuiteTier.STANDARD_RISK, SuiteTier.EARLY_INTERVENTION)
+            else rng.choice(["yes", "no"]),
         }
-        cohorts = {d: rng.choice(["yes", "no", "unknown", "not_stated"]) for d in rng.sample(cohort_dims, 3)}
+        cohorts = {
+            d: rng.choice(["yes", "no", "unknown", "not_stated"])
+            for d in rng.sample(cohort_dims, 3)
+        }
         levels = ["self_reported", "self_reported", "evidenced", "verified"]
-        claims = {d: {"value": v, "evidence_level": rng.choice(levels)} for d, v in {**risk, **cohorts}.items()}
+        claims = {
+            d: {"value": v, "evidence_level": rng.choice(levels)}
+            for d, v in {**risk, **cohorts}.items()
+        }
         claims["self_referral"] = {"value": "yes" if "self" in chosen_routes else "no"}
         capacity = rng.choice(["open", "open", "limited", "closed"])
         waiting = rng.randint(0, 16)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-from django.http import HttpResponseServerError
 
 
 def _api_error(status: int, code: str, message: str) -> JsonResponse:

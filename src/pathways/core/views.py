@@ -17,7 +17,9 @@ from pathways.accounts.policies import PUBLIC, SIGNED_IN
 @policy_required(SIGNED_IN)
 @require_GET
 def dashboard(request):
-    memberships = request.user.memberships.select_related("organisation").order_by("organisation__name")
+    memberships = request.user.memberships.select_related("organisation").order_by(
+        "organisation__name"
+    )
     return render(request, "core/dashboard.html", {"memberships": memberships})
 
 

@@ -37,7 +37,15 @@ class ServiceAreaInline(admin.TabularInline):
 class ServiceAdmin(admin.ModelAdmin):
     """Read-mostly: edits to services go through the curation pages so they are versioned."""
 
-    list_display = ["name", "organisation", "suite_tier", "status", "provenance_source", "confirmed_at", "deleted_at"]
+    list_display = [
+        "name",
+        "organisation",
+        "suite_tier",
+        "status",
+        "provenance_source",
+        "confirmed_at",
+        "deleted_at",
+    ]
     list_filter = ["status", "suite_tier", "provenance_source", "intervention_type"]
     search_fields = ["name", "organisation__name", "external_ref"]
     list_select_related = ["organisation"]

@@ -163,7 +163,9 @@ CONFIRMING_SOURCES = (ProvenanceSource.PROVIDER_CONFIRMED, ProvenanceSource.COMM
 
 class Service(TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="services")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="services"
+    )
     name = models.CharField(max_length=255)
     external_ref = models.CharField(
         max_length=80,
@@ -176,22 +178,26 @@ class Service(TimeStampedModel):
     url = models.URLField(blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    status = models.CharField(max_length=20, choices=ServiceStatus.choices, default=ServiceStatus.ACTIVE)
+    status = models.CharField(
+        max_length=20, choices=ServiceStatus.choices, default=ServiceStatus.ACTIVE
+    )
     delivery_status = models.CharField(
         max_length=30, choices=DeliveryStatus.choices, default=DeliveryStatus.NOT_STATED
     )
     intervention_type = models.CharField(
         max_length=30, choices=InterventionType.choices, default=InterventionType.NOT_STATED
     )
-    suite_tier = models.CharField(max_length=30, choices=SuiteTier.choices, default=SuiteTier.NOT_STATED)
-    taxonomy_terms = models.ManyToManyField(TaxonomyTerm, related_name="services", blank=True)
-    referral_routes_text = models.TextField(
-        "referral routes as published", blank=True
+    suite_tier = models.CharField(
+        max_length=30, choices=SuiteTier.choices, default=SuiteTier.NOT_STATED
     )
+    taxonomy_terms = models.ManyToManyField(TaxonomyTerm, related_name="services", blank=True)
+    referral_routes_text = models.TextField("referral routes as published", blank=True)
     genders_served = models.JSONField(default=list, blank=True)
     min_age = models.PositiveSmallIntegerField(null=True, blank=True)
     max_age = models.PositiveSmallIntegerField(null=True, blank=True)
-    languages = models.JSONField(default=list, blank=True, help_text="ISO 639 codes, such as en, cy, ur.")
+    languages = models.JSONField(
+        default=list, blank=True, help_text="ISO 639 codes, such as en, cy, ur."
+    )
     eligibility_text = models.TextField(blank=True)
     exclusions_text = models.TextField(blank=True)
     capacity_status = models.CharField(
@@ -225,7 +231,9 @@ class Service(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     confirmed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the provider last confirmed or a commissioner verified the record."
+        null=True,
+        blank=True,
+        help_text="When the provider last confirmed or a commissioner verified the record.",
     )
     # Soft delete: recoverable for DIRECTORY_RESTORE_WINDOW_DAYS.
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -265,17 +273,27 @@ class ClaimDimension(models.TextChoices):
     RISK_MEDIUM = "risk_medium", "Works with medium-risk perpetrators"
     RISK_STANDARD = "risk_standard", "Works with standard or low-risk perpetrators"
     ADULTS = "adults", "Works with adults"
-    CHILDREN_YOUNG_PEOPLE = "children_young_people", "Specific provision for children and young people"
+    CHILDREN_YOUNG_PEOPLE = (
+        "children_young_people",
+        "Specific provision for children and young people",
+    )
     YOUNG_ADULTS = "young_adults", "Specific provision for young adults (16-24)"
     ETHNIC_MINORITY = "ethnic_minority", "Specific provision for ethnic minority communities"
     LGBTQIA = "lgbtqia", "Specific provision for LGBTQIA+ people"
     WOMEN_USING_FORCE = "women_using_force", "Specific provision for women using force"
-    DISABLED_NEURODIVERGENT = "disabled_neurodivergent", "Specific provision for disabled and neurodivergent people"
+    DISABLED_NEURODIVERGENT = (
+        "disabled_neurodivergent",
+        "Specific provision for disabled and neurodivergent people",
+    )
     LANGUAGE_SPECIFIC = "language_specific", "Provision in languages other than English"
     SELF_REFERRAL = "self_referral", "Accepts self-referrals"
 
 
-RISK_DIMENSIONS = (ClaimDimension.RISK_HIGH, ClaimDimension.RISK_MEDIUM, ClaimDimension.RISK_STANDARD)
+RISK_DIMENSIONS = (
+    ClaimDimension.RISK_HIGH,
+    ClaimDimension.RISK_MEDIUM,
+    ClaimDimension.RISK_STANDARD,
+)
 COHORT_DIMENSIONS = (
     ClaimDimension.ADULTS,
     ClaimDimension.CHILDREN_YOUNG_PEOPLE,
@@ -312,7 +330,9 @@ class ServiceClaim(TimeStampedModel):
     class Meta:
         ordering = ["service_id", "dimension"]
         constraints = [
-            models.UniqueConstraint(fields=["service", "dimension"], name="claim_unique_per_dimension")
+            models.UniqueConstraint(
+                fields=["service", "dimension"], name="claim_unique_per_dimension"
+            )
         ]
 
     def __str__(self) -> str:
@@ -332,12 +352,17 @@ class ServiceArea(TimeStampedModel):
             models.UniqueConstraint(fields=["service", "area"], name="service_area_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.service} serves {self.area}"
+
 
 class Location(TimeStampedModel):
     """A place a service is delivered. Sensitive venues are never published as addresses."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="locations")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="locations"
+    )
     name = models.CharField(max_length=255)
     address_1 = models.CharField(max_length=255, blank=True)
     city = models.CharField(max_length=120, blank=True)
@@ -358,13 +383,20 @@ class Location(TimeStampedModel):
 
 class ServiceAtLocation(TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="service_at_locations")
-    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="service_at_locations")
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="service_at_locations"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="service_at_locations"
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["service", "location"], name="service_location_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.service} at {self.location}"
 
 
 class ServiceVersion(models.Model):
@@ -386,6 +418,9 @@ class ServiceVersion(models.Model):
             models.UniqueConstraint(fields=["service", "number"], name="service_version_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.service} v{self.number}"
+
 
 class ChangeStatus(models.TextChoices):
     PENDING = "pending", "Waiting for approval"
@@ -401,13 +436,17 @@ class ServiceChange(TimeStampedModel):
     service = models.ForeignKey(
         Service, null=True, blank=True, on_delete=models.CASCADE, related_name="changes"
     )
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="service_changes")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="service_changes"
+    )
     data = models.JSONField(help_text="The proposed values, keyed by field name.")
     base_version = models.PositiveIntegerField(null=True, blank=True)
     source = models.CharField(
         max_length=30, choices=ProvenanceSource.choices, default=ProvenanceSource.PROVIDER_CONFIRMED
     )
-    status = models.CharField(max_length=20, choices=ChangeStatus.choices, default=ChangeStatus.PENDING)
+    status = models.CharField(
+        max_length=20, choices=ChangeStatus.choices, default=ChangeStatus.PENDING
+    )
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -419,6 +458,9 @@ class ServiceChange(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Change to {self.service or 'a new service'} ({self.status})"
 
 
 class ImportFormat(models.TextChoices):
@@ -438,7 +480,9 @@ class ImportJob(TimeStampedModel):
     """One upload of services. All-or-nothing: any bad row means nothing is written."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     format = models.CharField(max_length=20, choices=ImportFormat.choices)
     filename = models.CharField(max_length=255)
     content = models.BinaryField()
@@ -446,7 +490,9 @@ class ImportJob(TimeStampedModel):
         max_length=30, choices=ProvenanceSource.choices, default=ProvenanceSource.DESK_REVIEW
     )
     provenance_detail = models.CharField(max_length=500, blank=True)
-    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
@@ -456,3 +502,6 @@ class ImportJob(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.filename} ({self.status})"

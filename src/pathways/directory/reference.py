@@ -20,7 +20,11 @@ TAXONOMIES: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
             ("CSE", "Child sexual exploitation", "Camfanteisio'n rhywiol ar blant"),
             ("stalking", "Stalking", "Stelcian"),
             ("HBA", "Honour-based abuse", "Cam-drin ar sail anrhydedd"),
-            ("CAPVA", "Child or adolescent to parent violence and abuse", "Trais a cham-drin gan blentyn neu berson ifanc tuag at riant"),
+            (
+                "CAPVA",
+                "Child or adolescent to parent violence and abuse",
+                "Trais a cham-drin gan blentyn neu berson ifanc tuag at riant",
+            ),
         ],
     ),
     "referral-routes": (

@@ -11,8 +11,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from pathways.accounts.policies import can_curate_directory, has_role, user_organisation_ids
 from pathways.accounts.models import Role
+from pathways.accounts.policies import can_curate_directory, has_role, user_organisation_ids
 from pathways.areas.selectors import area_ancestor_ids, area_descendant_ids
 
 from .models import (
@@ -59,7 +59,9 @@ def service_public_queryset(*, today: dt.date | None = None) -> QuerySet[Service
 
 
 def _claim_yes(dimension: str) -> Exists:
-    return Exists(ServiceClaim.objects.filter(service=OuterRef("pk"), dimension=dimension, value="yes"))
+    return Exists(
+        ServiceClaim.objects.filter(service=OuterRef("pk"), dimension=dimension, value="yes")
+    )
 
 
 def service_apply_filters(qs: QuerySet[Service], filters: ServiceFilters) -> QuerySet[Service]:
@@ -68,8 +70,14 @@ def service_apply_filters(qs: QuerySet[Service], filters: ServiceFilters) -> Que
         area_ids = area_ancestor_ids(area_id=filters.area_id)
         if filters.include_area_descendants:
             area_ids |= area_descendant_ids(area_id=filters.area_id)
-        qs = qs.filter(Exists(ServiceArea.objects.filter(service=OuterRef("pk"), area_id__in=area_ids)))
-    if filters.risk_tier in {ClaimDimension.RISK_HIGH, ClaimDimension.RISK_MEDIUM, ClaimDimension.RISK_STANDARD}:
+        qs = qs.filter(
+            Exists(ServiceArea.objects.filter(service=OuterRef("pk"), area_id__in=area_ids))
+        )
+    if filters.risk_tier in {
+        ClaimDimension.RISK_HIGH,
+        ClaimDimension.RISK_MEDIUM,
+        ClaimDimension.RISK_STANDARD,
+    }:
         qs = qs.filter(_claim_yes(filters.risk_tier))
     if filters.cohort and filters.cohort in ClaimDimension.values:
         qs = qs.filter(_claim_yes(filters.cohort))
@@ -106,14 +114,18 @@ def service_apply_filters(qs: QuerySet[Service], filters: ServiceFilters) -> Que
     if filters.text:
         for word in filters.text.split()[:8]:
             qs = qs.filter(
-                Q(name__icontains=word) | Q(description__icontains=word) | Q(organisation__name__icontains=word)
+                Q(name__icontains=word)
+                | Q(description__icontains=word)
+                | Q(organisation__name__icontains=word)
             )
     return qs
 
 
 def service_list_for_public(*, filters: ServiceFilters) -> QuerySet[Service]:
     """Public search results, ordered by name, with everything a result card shows prefetched."""
-    return _with_related(service_apply_filters(service_public_queryset(), filters)).order_by("name", "id")
+    return _with_related(service_apply_filters(service_public_queryset(), filters)).order_by(
+        "name", "id"
+    )
 
 
 def service_get_for_public(*, service_id: Any) -> Service:
@@ -139,7 +151,11 @@ def service_list_for_user(*, user: Any, include_deleted: bool = False) -> QueryS
 
 def service_get_for_user(*, user: Any, service_id: Any, include_deleted: bool = False) -> Service:
     """A service the user may manage, or 404 (another organisation's service is not found)."""
-    service = service_list_for_user(user=user, include_deleted=include_deleted).filter(pk=service_id).first()
+    service = (
+        service_list_for_user(user=user, include_deleted=include_deleted)
+        .filter(pk=service_id)
+        .first()
+    )
     if service is None:
         raise Http404("No such service")
     return service

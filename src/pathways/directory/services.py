@@ -26,7 +26,6 @@ from .models import (
     ClaimDimension,
     EvidenceLevel,
     Organisation,
-    ProvenanceSource,
     Service,
     ServiceArea,
     ServiceClaim,
@@ -72,7 +71,9 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "visible_to",
 )
 
-ClaimInput = Mapping[str, Any]  # {"value": "yes", "evidence_level": "self_reported", "evidence_note": ""}
+ClaimInput = Mapping[
+    str, Any
+]  # {"value": "yes", "evidence_level": "self_reported", "evidence_note": ""}
 
 
 def _jsonable(value: Any) -> Any:
@@ -100,7 +101,8 @@ def service_snapshot(service: Service) -> dict[str, Any]:
     }
     data["areas"] = sorted(sa.area.slug for sa in service.service_areas.select_related("area"))
     data["taxonomy_terms"] = sorted(
-        f"{term.taxonomy.slug}:{term.code}" for term in service.taxonomy_terms.select_related("taxonomy")
+        f"{term.taxonomy.slug}:{term.code}"
+        for term in service.taxonomy_terms.select_related("taxonomy")
     )
     return data
 
@@ -152,7 +154,9 @@ def _set_claims(*, service: Service, claims: Mapping[str, ClaimInput], actor: An
             ServiceClaim.objects.create(
                 service=service,
                 dimension=dimension,
-                verified_by=actor if verified and getattr(actor, "is_authenticated", False) else None,
+                verified_by=actor
+                if verified and getattr(actor, "is_authenticated", False)
+                else None,
                 verified_at=now if verified else None,
                 **values,
             )
@@ -182,7 +186,9 @@ def _set_areas(*, service: Service, area_ids: Iterable[int]) -> None:
 def _apply_fields(service: Service, data: Mapping[str, Any]) -> list[str]:
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationError({"__all__": [f"These fields cannot be set: {', '.join(sorted(unknown))}"]})
+        raise ValidationError(
+            {"__all__": [f"These fields cannot be set: {', '.join(sorted(unknown))}"]}
+        )
     changed = []
     for field, value in data.items():
         if getattr(service, field) != value:
@@ -285,7 +291,8 @@ def service_update(
         service=service,
         actor=actor,
         source=source,
-        summary=summary or (f"Changed: {', '.join(changed)}" if changed else "Confirmed with no changes"),
+        summary=summary
+        or (f"Changed: {', '.join(changed)}" if changed else "Confirmed with no changes"),
     )
     audit_record(
         actor=actor,
@@ -327,7 +334,10 @@ def organisation_create(
     organisation.full_clean()
     organisation.save()
     audit_record(
-        actor=actor, action=AuditAction.CREATE, object_type="organisation", object_id=organisation.pk,
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="organisation",
+        object_id=organisation.pk,
         detail={"name": name},
     )
     return organisation
@@ -345,11 +355,14 @@ def area_ids_for_slugs(slugs: Iterable[str]) -> list[int]:
 
 def term_ids_for_codes(codes: Iterable[str]) -> list[Any]:
     """Resolve 'taxonomy:code' strings (such as 'abuse-types:DA') to term ids."""
-    wanted = []
+    wanted: list[tuple[str, str]] = []
     for item in codes:
         if ":" not in item:
-            raise ValidationError({"taxonomy_terms": [f"{item!r} should look like 'abuse-types:DA'"]})
-        wanted.append(tuple(item.split(":", 1)))
+            raise ValidationError(
+                {"taxonomy_terms": [f"{item!r} should look like 'abuse-types:DA'"]}
+            )
+        slug, code = item.split(":", 1)
+        wanted.append((slug, code))
     terms = {
         (slug, code): pk
         for pk, slug, code in TaxonomyTerm.objects.filter(
@@ -360,5 +373,3 @@ def term_ids_for_codes(codes: Iterable[str]) -> list[Any]:
     if missing:
         raise ValidationError({"taxonomy_terms": [f"Unknown term: {', '.join(missing)}"]})
     return [terms[key] for key in wanted]
-
-

@@ -29,11 +29,15 @@ def _term_choices(taxonomy: str, blank: str) -> list[tuple[str, str]]:
 class ServiceSearchForm(forms.Form):
     q = forms.CharField(label=_("Search by name or keyword"), required=False, max_length=100)
     area = forms.ChoiceField(label=_("Where do you live?"), required=False)
-    risk = forms.ChoiceField(label=_("Level of risk the service works with"), required=False, choices=RISK_CHOICES)
+    risk = forms.ChoiceField(
+        label=_("Level of risk the service works with"), required=False, choices=RISK_CHOICES
+    )
     abuse = forms.ChoiceField(label=_("Type of abuse"), required=False)
     cohort = forms.ChoiceField(label=_("Specific provision for"), required=False)
     route = forms.ChoiceField(label=_("Who can refer"), required=False)
-    self_referral = forms.BooleanField(label=_("I want to contact the service myself"), required=False)
+    self_referral = forms.BooleanField(
+        label=_("I want to contact the service myself"), required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -51,9 +51,15 @@ def service_detail(request, service_id):
         {
             "service": service,
             "claims": [claims[d] for d in ClaimDimension.values if d in claims],
-            "abuse_types": [t for t in service.taxonomy_terms.all() if t.taxonomy.slug == "abuse-types"],
-            "routes": [t for t in service.taxonomy_terms.all() if t.taxonomy.slug == "referral-routes"],
-            "formats": [t for t in service.taxonomy_terms.all() if t.taxonomy.slug == "delivery-formats"],
+            "abuse_types": [
+                t for t in service.taxonomy_terms.all() if t.taxonomy.slug == "abuse-types"
+            ],
+            "routes": [
+                t for t in service.taxonomy_terms.all() if t.taxonomy.slug == "referral-routes"
+            ],
+            "formats": [
+                t for t in service.taxonomy_terms.all() if t.taxonomy.slug == "delivery-formats"
+            ],
             "areas": [sa.area for sa in service.service_areas.all()],
         },
     )

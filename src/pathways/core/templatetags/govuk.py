@@ -36,7 +36,9 @@ def _css_width(field: forms.BoundField, default: str) -> str:
 
 
 @register.inclusion_tag("govuk/field.html")
-def govuk_field(field: forms.BoundField, label_size: str = "", page_heading: bool = False) -> dict[str, Any]:
+def govuk_field(
+    field: forms.BoundField, label_size: str = "", page_heading: bool = False
+) -> dict[str, Any]:
     """Render one form field with label, hint, error message and the right GOV.UK input."""
     kind = _widget_kind(field)
     value = field.value()

@@ -15,4 +15,6 @@ class Command(BaseCommand):
                 f"Audit trail broken at event #{report.broken_at}: {report.reason} "
                 f"({report.checked} events before it verified)."
             )
-        self.stdout.write(self.style.SUCCESS(f"Audit trail intact: {report.checked} events verified."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Audit trail intact: {report.checked} events verified.")
+        )

@@ -9,7 +9,9 @@ class Command(BaseCommand):
     help = "Load reference and demo data (idempotent). Use --reference-only in production."
 
     def add_arguments(self, parser):
-        parser.add_argument("--reference-only", action="store_true", help="Areas and taxonomies only.")
+        parser.add_argument(
+            "--reference-only", action="store_true", help="Areas and taxonomies only."
+        )
         parser.add_argument("--synthetic-services", type=int, default=150)
 
     def handle(self, *args, **options):
