@@ -55,6 +55,7 @@ def test_database_refuses_update_behind_the_orms_back():
 
 def _drop_update_trigger(cursor):
     if connection.vendor == "postgresql":
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_update")
     else:
         cursor.execute("DROP TRIGGER audit_event_no_update")
@@ -83,7 +84,7 @@ def test_verify_finds_a_removed_event():
     first, second, third = _three_events()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_update")
+            _drop_update_trigger(cursor)
         cursor.execute("DELETE FROM audit_auditevent WHERE sequence = %s", [second.sequence])
     report = audit_chain_verify()
     assert not report.ok
