@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PATHWAYS_ENV ?= development
 
-.PHONY: run install assets migrate demo test lint test-sqlite test-postgres check-migrations bench clean
+.PHONY: run install assets migrate demo test lint test-sqlite test-postgres check-migrations clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,8 @@ run: install assets demo
 	$(BIN)/pathways runserver 127.0.0.1:$(PORT)
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy src/pathways/*/services.py src/pathways/*/selectors.py src/pathways/*/policies.py
 
 check-migrations: install
@@ -53,9 +53,6 @@ test-postgres: install assets
 	bash scripts/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider
 
 test: lint check-migrations test-sqlite test-postgres
-
-bench: install assets
-	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) node_modules var src/pathways/static/vendor src/pathways/static/build
