@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,12 +19,14 @@ class TokenObtainApi(APIView):
     authentication_classes: list = []
     throttle_classes: list = []
 
+    @extend_schema_serializer(component_name="TokenRequest")
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(
             max_length=512, trim_whitespace=False, style={"input_type": "password"}
         )
 
+    @extend_schema_serializer(component_name="TokenResponse")
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
 
