@@ -1,7 +1,8 @@
 """Every write to the directory. Each runs in a transaction, keeps a version and audits.
 
-Other modules (curation, imports, the demo loader) call these; nothing else saves a
-`Service` directly.
+Other modules (curation, imports, the demo loader) call these. `directory.curation` holds
+the curation writes (proposals, approval, soft delete and restore); nothing outside these
+two modules saves a `Service` directly.
 """
 
 from __future__ import annotations
