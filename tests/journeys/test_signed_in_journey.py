@@ -16,7 +16,9 @@ def _sign_in(page, user):
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_provider_manager_signs_in_and_sees_their_services(page, role_users, make_service, provider_org):
+def test_provider_manager_signs_in_and_sees_their_services(
+    page, role_users, make_service, provider_org
+):
     make_service("Our Programme", organisation=provider_org)
     _sign_in(page, role_users[Role.PROVIDER_MANAGER])
     page.wait_for_url("**/work/")
