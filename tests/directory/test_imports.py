@@ -872,3 +872,29 @@ def test_import_jobs_are_not_found_for_non_curators(reference, role_users, commi
         with pytest.raises(Http404):
             imports.import_job_get_for_user(user=role_users[role], job_id=job.pk)
     assert imports.import_job_get_for_user(user=role_users[Role.ADMIN], job_id=job.pk) == job
+
+
+@pytest.mark.django_db
+def test_job_cut_off_by_a_restart_is_shown_as_failed_not_running_for_ever(client_for, role_users):
+    from django.utils import timezone
+
+    from pathways.accounts.models import Role
+    from pathways.directory.imports import IMPORT_STALL_AFTER, import_job_get_for_user
+    from pathways.directory.models import ImportJob, ImportStatus
+
+    commissioner = role_users[Role.COMMISSIONER]
+    job = ImportJob.objects.create(
+        created_by=commissioner,
+        format="csv",
+        filename="a.csv",
+        content=b"",
+        status=ImportStatus.RUNNING,
+    )
+    assert import_job_get_for_user(user=commissioner, job_id=job.pk).status == ImportStatus.RUNNING
+    ImportJob.objects.filter(pk=job.pk).update(
+        updated_at=timezone.now() - IMPORT_STALL_AFTER - timezone.timedelta(minutes=1)
+    )
+    page = client_for(commissioner).get(f"/directory/import/{job.pk}/")
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED
+    assert "interrupted" in page.content.decode()

@@ -1622,4 +1622,22 @@ def import_job_get_for_user(*, user: Any, job_id: Any) -> ImportJob:
     job = ImportJob.objects.select_related("created_by").defer("content").filter(pk=job_id).first()
     if job is None:
         raise Http404("No such import")
+    if _is_interrupted(job):
+        import_job_fail(job_id=job.pk, message=INTERRUPTED_MESSAGE)
+        job.refresh_from_db()
     return job
+
+
+# A job that has not moved for this long was cut off (a server restart kills its thread).
+IMPORT_STALL_AFTER = dt.timedelta(minutes=30)
+INTERRUPTED_MESSAGE = (
+    "this import was interrupted (the server restarted while it ran); nothing was imported, "
+    "so upload the file again"
+)
+
+
+def _is_interrupted(job: ImportJob) -> bool:
+    return (
+        job.status in {ImportStatus.QUEUED, ImportStatus.RUNNING}
+        and job.updated_at < timezone.now() - IMPORT_STALL_AFTER
+    )

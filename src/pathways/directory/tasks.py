@@ -3,8 +3,9 @@
 With `settings.TASKS_EAGER` (tests, and `PATHWAYS_TASKS_EAGER=1`) a job runs inline, so
 the caller sees it finished. Otherwise it runs in a daemon thread started once the upload's
 transaction has committed, so the thread can see the job row. A job that crashes is
-marked failed rather than left running. A job interrupted by a server restart stays
-"running"; see docs/directory-import-export.md.
+marked failed rather than left running. A job interrupted by a server restart is marked
+failed when its page is next opened after 30 minutes without progress
+(`imports.import_job_get_for_user`).
 """
 
 from __future__ import annotations
