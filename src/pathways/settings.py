@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "pathways.accounts",
     "pathways.audit",
     "pathways.directory",
+    "pathways.standards",
+    "pathways.evidence",
+    "pathways.mapping",
     "pathways.public",
 ]
 

@@ -33,6 +33,8 @@ from pathways.directory.models import (
     SuiteTier,
 )
 from pathways.directory.reference import taxonomies_load_reference
+from pathways.evidence.reference import evidence_link_demo_services, evidence_load_reference
+from pathways.standards import services as standards_services
 
 FIXTURES = Path(__file__).resolve().parent.parent / "directory" / "fixtures"
 
@@ -182,14 +184,13 @@ SYNTHETIC_PLACES = ["Northbrook", "Eastmere", "Westford", "Southdale", "Kingsval
 
 
 def _synthetic(report: LoadReport, count: int, seed: int = 2026) -> None:
-    """Clearly labelled made-up services in LLR and nationally, so search and paging are real."""
+    """Clearly labelled made-up services in Leicester, Leicestershire and Rutland, so search and paging are real."""
     if Service.objects.filter(external_ref__startswith="syn-").count() >= count:
         return
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     llr_areas = list(
         Area.objects.filter(slug__in=["leicester", "leicestershire", "rutland", "llr"])
     )
-    national = Area.objects.get(slug="england-and-wales")
     abuse = ["DA", "SV", "stalking", "HBA", "CAPVA", "CSE"]
     routes = [
         "self",
@@ -221,7 +222,7 @@ def _synthetic(report: LoadReport, count: int, seed: int = 2026) -> None:
         programme, itype, tier, weeks = SYNTHETIC_PROGRAMMES[n % len(SYNTHETIC_PROGRAMMES)]
         # Draw every value even for rows that exist, so the sequence stays the same.
         org = rng.choice(orgs)
-        area = national if n % 15 == 0 else rng.choice(llr_areas)
+        area = rng.choice(llr_areas)
         types = (
             ["SV"]
             if tier == SuiteTier.SEXUAL_VIOLENCE
@@ -315,6 +316,8 @@ def load_reference() -> LoadReport:
     report = LoadReport()
     report.areas = areas_load_reference()
     report.terms = taxonomies_load_reference()
+    evidence_load_reference()
+    standards_services.frameworks_load_reference()
     return report
 
 
@@ -327,6 +330,8 @@ def load_demo(*, synthetic_services: int = 150, users: bool = True) -> LoadRepor
     # WomenCentre is the demo provider manager's organisation.
     Organisation.objects.filter(name="WomenCentre").update(slug="womencentre")
     _synthetic(report, synthetic_services)
+    evidence_link_demo_services()
+    standards_services.standards_load_demo()
     if users:
         _demo_users(report)
     return report
