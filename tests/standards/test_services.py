@@ -41,14 +41,29 @@ def test_provider_manager_cannot_assess_another_organisations_service(
         services.assessment_start(actor=manager, service=other_service, checklist=commissioning)
 
 
-def test_commissioners_and_analysts_cannot_start_self_assessments(
-    service, commissioning, role_users
+def test_analysts_and_other_roles_cannot_start_any_assessment(service, commissioning, role_users):
+    for role in (Role.ANALYST, Role.PERPETRATOR_WORKER, Role.REFERRER):
+        for kind in (None, "self", "commissioner", "published"):
+            with pytest.raises(PermissionDenied):
+                services.assessment_start(
+                    actor=role_users[role], service=service, checklist=commissioning, kind=kind
+                )
+    assert not Assessment.objects.exists()
+
+
+def test_commissioners_cannot_start_a_self_assessment_nor_providers_a_commissioner_one(
+    service, commissioning, commissioner, manager
 ):
-    for role in (Role.COMMISSIONER, Role.ANALYST, Role.PERPETRATOR_WORKER):
+    with pytest.raises(PermissionDenied):
+        services.assessment_start(
+            actor=commissioner, service=service, checklist=commissioning, kind="self"
+        )
+    for kind in ("commissioner", "published"):
         with pytest.raises(PermissionDenied):
             services.assessment_start(
-                actor=role_users[role], service=service, checklist=commissioning
+                actor=manager, service=service, checklist=commissioning, kind=kind
             )
+    assert not Assessment.objects.exists()
 
 
 def test_only_one_assessment_per_checklist_in_progress(service, commissioning, manager):

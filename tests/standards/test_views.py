@@ -313,3 +313,109 @@ def test_every_standards_page_renders_with_the_demo_data(client_for, settings, r
     )
     assert "Trans-theoretical" in body or "trans-theoretical" in body
     assert "Automatic check" in body  # 5.i+5.iii and 11.iv carry checks
+
+
+# --- Commissioner assessments and sending back ------------------------------------------
+
+
+def test_commissioner_assesses_any_service_and_finalises_it_in_pages(
+    client_for, other_service, commissioning, commissioner, role_users
+):
+    client = client_for(commissioner)
+    index = client.get(reverse("standards:index"), {"q": "Elsewhere"}).content.decode()
+    assert "Assess a service yourself" in index
+    assert reverse("standards:service", args=[other_service.pk]) in index
+    service_page = client.get(reverse("standards:service", args=[other_service.pk]))
+    assert "Start a commissioner assessment" in service_page.content.decode()
+    start = client.get(reverse("standards:start", args=[other_service.pk]))
+    assert start.status_code == 200 and "Commissioner assessment" in start.content.decode()
+    response = client.post(
+        reverse("standards:start", args=[other_service.pk]), {"checklist": commissioning.pk}
+    )
+    assessment = Assessment.objects.get(service=other_service)
+    assert response.status_code == 302 and assessment.kind == "commissioner"
+    body = client.get(reverse("standards:assessment", args=[assessment.pk])).content.decode()
+    assert "A commissioner (independent assessment)" in body
+    assert "Finalise the assessment" in body and "Submit for review" not in body
+    assert (
+        "Commissioner assessments in progress"
+        in client.get(reverse("standards:index")).content.decode()
+    )
+    for rating in assessment.ratings.all():
+        url = reverse("standards:rating-edit", args=[assessment.pk, rating.pk])
+        assert client.post(url, {"status": "green"}).status_code == 302
+    # Submitting is the provider's step; the commissioner finalises directly.
+    assert client.post(reverse("standards:submit", args=[assessment.pk])).status_code == 403
+    assert client.post(reverse("standards:finalise", args=[assessment.pk])).status_code == 302
+    assessment.refresh_from_db()
+    assert assessment.status == "finalised" and assessment.outcome == "meets"
+    # The analyst saw nothing while it was a draft and sees it now.
+    analyst = client_for(role_users[Role.ANALYST])
+    assert analyst.get(reverse("standards:assessment", args=[assessment.pk])).status_code == 200
+
+
+def test_start_is_refused_to_analysts_and_other_organisations_managers(
+    client_for, service, other_service, commissioning, role_users, manager
+):
+    analyst = client_for(role_users[Role.ANALYST])
+    url = reverse("standards:start", args=[service.pk])
+    assert analyst.get(url).status_code == 403
+    assert analyst.post(url, {"checklist": commissioning.pk}).status_code == 403
+    client = client_for(manager)
+    other = reverse("standards:start", args=[other_service.pk])
+    assert client.get(other).status_code == 404
+    assert client.post(other, {"checklist": commissioning.pk}).status_code == 404
+    page = client.get(reverse("standards:service", args=[service.pk])).content.decode()
+    assert "Start a self-assessment" in page and "commissioner assessment" not in page
+    assert not Assessment.objects.exists()
+
+
+def test_provider_cannot_finalise_review_or_send_back_through_pages(client_for, submitted, manager):
+    client = client_for(manager)
+    rating = submitted.ratings.first()
+    assert client.post(reverse("standards:finalise", args=[submitted.pk])).status_code == 403
+    assert client.get(reverse("standards:return", args=[submitted.pk])).status_code == 403
+    assert (
+        client.post(
+            reverse("standards:rating-review", args=[submitted.pk, rating.pk]),
+            {"decision": "agreed"},
+        ).status_code
+        == 403
+    )
+    submitted.refresh_from_db()
+    assert submitted.status == "submitted"
+
+
+def test_commissioner_cannot_rate_a_providers_draft(
+    client_for, service, commissioning, manager, commissioner
+):
+    draft = services.assessment_start(actor=manager, service=service, checklist=commissioning)
+    rating = draft.ratings.first()
+    url = reverse("standards:rating-edit", args=[draft.pk, rating.pk])
+    assert client_for(commissioner).post(url, {"status": "red"}).status_code == 404
+
+
+def test_send_back_needs_a_reason_and_the_provider_sees_it(
+    client_for, submitted, commissioner, manager
+):
+    client = client_for(commissioner)
+    page = client.get(reverse("standards:assessment", args=[submitted.pk])).content.decode()
+    assert "Send back to the provider" in page
+    url = reverse("standards:return", args=[submitted.pk])
+    assert client.get(url).status_code == 200
+    bad = client.post(url, {"reason": "  "})
+    assert bad.status_code == 400
+    assert "Enter the reason for sending it back" in bad.content.decode()
+    submitted.refresh_from_db()
+    assert submitted.status == "submitted"
+    assert client.post(url, {"reason": "Attach the costing"}).status_code == 302
+    submitted.refresh_from_db()
+    assert submitted.status == "draft"
+    assert client.get(url).status_code == 404  # a draft is the provider's own again
+    body = (
+        client_for(manager)
+        .get(reverse("standards:assessment", args=[submitted.pk]))
+        .content.decode()
+    )
+    assert "Sent back by a commissioner" in body and "Attach the costing" in body
+    assert "Submit for review" in body

@@ -144,6 +144,19 @@ class ReviewForm(forms.Form):
         return data
 
 
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you sending it back?",
+        help_text="The provider sees this, changes the assessment and submits it again.",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={
+            "required": "Enter the reason for sending it back",
+            "max_length": "The reason must be 2000 characters or fewer",
+        },
+    )
+
+
 class CompareForm(forms.Form):
     first = forms.ChoiceField(
         label="First assessment", error_messages={"required": "Select the first assessment"}
@@ -155,7 +168,11 @@ class CompareForm(forms.Form):
     def __init__(self, *args: Any, assessments: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [
-            (str(a.pk), f"#{a.number} {a.checklist.title} – {a.get_status_display()}")
+            (
+                str(a.pk),
+                f"#{a.number} {a.get_kind_display()}, {a.checklist.title} – "
+                f"{a.get_status_display()}",
+            )
             for a in assessments
         ]
         for name in ("first", "second"):

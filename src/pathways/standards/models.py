@@ -9,8 +9,10 @@ items it covers (a published question may group several codes, and one code may 
 about by several questions).
 
 An `Assessment` rates every question of one checklist for one service: an `ItemRating`
-per question with the provider's RAG status, finding, evidence sources and attachments,
-and the commissioner's review (agreed or changed, with a reason). Writes go through
+per question with the assessor's RAG status, finding, evidence sources and attachments,
+and the commissioner's review (agreed or changed, with a reason). Its `kind` records who
+led it: the provider (self-assessment, reviewed by a commissioner), a commissioner
+(finalised by them without a review step) or a published review. Writes go through
 `standards.services`; reads through `standards.selectors`.
 """
 
@@ -136,8 +138,18 @@ class ChecklistQuestion(models.Model):
 
 
 class AssessmentKind(models.TextChoices):
+    """Who led the assessment: the provider, a commissioner, or a published review."""
+
     SELF = "self", "Self-assessment"
+    COMMISSIONER = "commissioner", "Commissioner assessment"
     PUBLISHED = "published", "Published review"
+
+
+KIND_LEAD: dict[str, str] = {
+    AssessmentKind.SELF: "The provider (self-assessment, reviewed by a commissioner)",
+    AssessmentKind.COMMISSIONER: "A commissioner (independent assessment)",
+    AssessmentKind.PUBLISHED: "A published review",
+}
 
 
 class AssessmentStatus(models.TextChoices):
@@ -161,7 +173,11 @@ class Assessment(TimeStampedModel):
     framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="assessments")
     checklist = models.ForeignKey(Checklist, on_delete=models.PROTECT, related_name="assessments")
     number = models.PositiveIntegerField(help_text="1 for a service's first assessment, and so on.")
-    kind = models.CharField(max_length=20, choices=AssessmentKind.choices)
+    kind = models.CharField(
+        max_length=20,
+        choices=AssessmentKind.choices,
+        help_text="Who led it: the provider (self), a commissioner, or a published review.",
+    )
     status = models.CharField(
         max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.DRAFT
     )
@@ -183,6 +199,15 @@ class Assessment(TimeStampedModel):
     finalised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    returned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a commissioner last sent it back to the provider."
+    )
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    return_reason = models.TextField(
+        blank=True, help_text="Why it was last sent back; earlier reasons are in the audit trail."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -192,11 +217,20 @@ class Assessment(TimeStampedModel):
                 condition=~models.Q(status="finalised") | ~models.Q(outcome=""),
                 name="assessment_finalised_has_outcome",
             ),
+            models.CheckConstraint(
+                condition=models.Q(returned_at__isnull=True) | ~models.Q(return_reason=""),
+                name="assessment_return_has_reason",
+            ),
         ]
         indexes = [models.Index(fields=["service", "status"])]
 
     def __str__(self) -> str:
         return f"{self.service} – {self.checklist} (#{self.number})"
+
+    @property
+    def lead(self) -> str:
+        """Who led the assessment, in words."""
+        return KIND_LEAD.get(self.kind, self.get_kind_display())
 
 
 class Rating(models.TextChoices):

@@ -25,6 +25,7 @@ from . import checks
 from .models import (
     RATING_ORDER,
     Assessment,
+    AssessmentKind,
     AssessmentStatus,
     Attachment,
     Checklist,
@@ -107,17 +108,51 @@ def with_counts(qs: QuerySet[Assessment]) -> QuerySet[Assessment]:
 
 
 def assessment_queryset_for_user(*, user: Any) -> QuerySet[Assessment]:
-    """Assessments the user may read: admins all; provider managers their organisation's;
-    commissioners and analysts everything that is not a draft."""
+    """Assessments the user may read (the same rule as `policies.can_read_assessment`):
+    admins all; provider managers their organisation's, except a commissioner's draft;
+    commissioners everything but self-assessment drafts; analysts everything but drafts."""
     qs = Assessment.objects.select_related(
-        "service__organisation", "framework", "checklist"
+        "service__organisation", "framework", "checklist", "started_by", "returned_by"
     ).filter(service__deleted_at__isnull=True)
     if has_role(user, Role.ADMIN):
         return qs
-    scope = Q(service__organisation_id__in=user_organisation_ids(user, Role.PROVIDER_MANAGER))
-    if has_role(user, Role.COMMISSIONER, Role.ANALYST):
-        scope |= ~Q(status=AssessmentStatus.DRAFT)
+    draft = Q(status=AssessmentStatus.DRAFT)
+    commissioner_led = Q(kind=AssessmentKind.COMMISSIONER)
+    scope = Q(service__organisation_id__in=user_organisation_ids(user, Role.PROVIDER_MANAGER)) & ~(
+        draft & commissioner_led
+    )
+    if has_role(user, Role.COMMISSIONER):
+        scope |= ~draft | commissioner_led
+    elif has_role(user, Role.ANALYST):
+        scope |= ~draft
     return qs.filter(scope)
+
+
+def service_get_for_assessment(*, user: Any, service_id: Any) -> Service:
+    """A live service the user may start an assessment of, or 404.
+
+    Commissioners and administrators: any service. Provider managers: their own
+    organisation's (another organisation's service is not found). Everyone else: none.
+    """
+    qs = Service.objects.filter(pk=service_id, deleted_at__isnull=True).select_related(
+        "organisation"
+    )
+    if not has_role(user, Role.COMMISSIONER, Role.ADMIN):
+        qs = qs.filter(organisation_id__in=user_organisation_ids(user, Role.PROVIDER_MANAGER))
+    service = qs.first()
+    if service is None:
+        raise Http404("No such service")
+    return service
+
+
+def services_to_assess_for_user(*, user: Any, query: str = "", limit: int = 50) -> list[Service]:
+    """Live services a commissioner (or admin) may assess, by name, optionally filtered."""
+    if not has_role(user, Role.COMMISSIONER, Role.ADMIN):
+        return []
+    qs = Service.objects.filter(deleted_at__isnull=True).select_related("organisation")
+    if query.strip():
+        qs = qs.filter(name__icontains=query.strip())
+    return list(qs.order_by("name", "id")[:limit])
 
 
 def assessment_list_for_user(

@@ -1,9 +1,12 @@
 """Every write to standards data. Keyword-only arguments, a transaction, the rules, an audit event.
 
 Frameworks load from Pathways' own JSON format (`fixtures/*.json`, see docs/standards.md);
-a new edition is an import through `framework_import`, all-or-nothing. Assessments move
-draft -> submitted -> finalised: provider managers rate their own organisation's service,
-commissioners agree or change each rating with a reason and finalise.
+a new edition is an import through `framework_import`, all-or-nothing. A self-assessment
+moves draft -> submitted -> finalised: provider managers rate their own organisation's
+service, commissioners agree or change each rating with a reason (or send it back to the
+provider, with a reason, as a draft again) and finalise. A commissioner assessment moves
+draft -> finalised: a commissioner rates any service and finalises it; their ratings are
+the agreed ratings, so no separate review step.
 """
 
 from __future__ import annotations
@@ -376,13 +379,27 @@ def _audit(actor: Any, action: str, assessment: Assessment, request: Any, **deta
 
 @transaction.atomic
 def assessment_start(
-    *, actor: Any, service: Service, checklist: Checklist, request: Any = None
+    *,
+    actor: Any,
+    service: Service,
+    checklist: Checklist,
+    kind: str | None = None,
+    request: Any = None,
 ) -> Assessment:
-    """Start a self-assessment of a service against a checklist (its provider's managers, admins)."""
-    _require(
-        policies.can_self_assess_organisation(actor, service.organisation_id),
-        "Only the service's own provider managers can start its self-assessment.",
-    )
+    """Start an assessment of a service against a checklist.
+
+    `kind` defaults to what the actor leads (`policies.assessment_kind_for`): a provider
+    manager of the service's organisation starts a self-assessment, a commissioner a
+    commissioner assessment (of any service). Administrators may start either.
+    """
+    kind = kind or policies.assessment_kind_for(actor, service.organisation_id)
+    if kind is None or not policies.can_start_assessment(actor, service.organisation_id, kind):
+        raise PermissionDenied(
+            "Only the service's own provider managers can start its self-assessment, "
+            "and only commissioners a commissioner assessment."
+        )
+    if service.deleted_at is not None:
+        raise ValidationError({"checklist": ["This service has been removed from the directory."]})
     Service.objects.select_for_update().filter(pk=service.pk).first()
     open_ = Assessment.objects.filter(
         service=service,
@@ -412,7 +429,7 @@ def assessment_start(
         framework=checklist.framework,
         checklist=checklist,
         number=last + 1,
-        kind=AssessmentKind.SELF,
+        kind=kind,
         previous=previous,
         started_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
@@ -429,6 +446,7 @@ def assessment_start(
         request,
         checklist=checklist.key,
         framework=f"{checklist.framework.slug} {checklist.framework.version}",
+        kind=kind,
     )
     return assessment
 
@@ -460,18 +478,37 @@ def rating_update(
     review_date: dt.date | None = None,
     request: Any = None,
 ) -> ItemRating:
-    """Record the provider's rating, finding and evidence for one question of a draft."""
+    """Record the rating, finding and evidence for one question of a draft.
+
+    The assessor's rating: the provider's in a self-assessment, the commissioner's in a
+    commissioner assessment. A self-assessment sent back keeps the commissioner's review of
+    each question until the provider changes that question; then it must be reviewed again.
+    """
     rating = ItemRating.objects.select_related("assessment__service").get(pk=rating.pk)
     _require(
         policies.can_edit_assessment(actor, rating.assessment),
-        "Only a draft can be changed, by the service's own provider managers.",
+        "Only a draft can be changed, by whoever leads the assessment.",
     )
     _validate_rating(status=status, evidence_sources=evidence_sources, review_date=review_date)
+    sources = [s for s in EvidenceSource.values if s in set(evidence_sources)]
+    new_date = review_date if status == Rating.AMBER else None
+    changed = (rating.status, rating.finding, rating.evidence_sources, rating.review_date) != (
+        status,
+        finding.strip(),
+        sources,
+        new_date,
+    )
     rating.status = status
     rating.finding = finding.strip()
-    rating.evidence_sources = [s for s in EvidenceSource.values if s in set(evidence_sources)]
+    rating.evidence_sources = sources
     rating.evidence_note = evidence_note.strip()
-    rating.review_date = review_date if status == Rating.AMBER else None
+    rating.review_date = new_date
+    if changed and rating.decision:
+        rating.decision = ""
+        rating.agreed_status = ""
+        rating.review_reason = ""
+        rating.reviewed_by = None
+        rating.reviewed_at = None
     rating.save()
     _audit(
         actor,
@@ -532,7 +569,7 @@ def attachment_add(
     rating = ItemRating.objects.select_related("assessment__service").get(pk=rating.pk)
     _require(
         policies.can_edit_assessment(actor, rating.assessment),
-        "Only a draft can be changed, by the service's own provider managers.",
+        "Only a draft can be changed, by whoever leads the assessment.",
     )
     limit = getattr(settings, "STANDARDS_ATTACHMENT_MAX_BYTES", ATTACHMENT_MAX_BYTES)
     if not content:
@@ -580,12 +617,26 @@ def attachment_delete(*, actor: Any, attachment: Attachment, request: Any = None
     assessment = attachment.rating.assessment
     _require(
         policies.can_edit_assessment(actor, assessment),
-        "Only a draft can be changed, by the service's own provider managers.",
+        "Only a draft can be changed, by whoever leads the assessment.",
     )
     storage, name = attachment.file.storage, attachment.file.name
     attachment.delete()
     transaction.on_commit(lambda: storage.delete(name))
     _audit(actor, AuditAction.DELETE, assessment, request, attachment=str(attachment.pk))
+
+
+def _completeness_errors(assessment: Assessment) -> list[str]:
+    """Every question rated, every amber dated, every amber and red explained."""
+    errors = []
+    for rating in assessment.ratings.select_related("question").order_by("position"):
+        label = rating.question.question
+        if rating.status == Rating.NOT_RATED:
+            errors.append(f"Rate “{label}”")
+        elif rating.status == Rating.AMBER and rating.review_date is None:
+            errors.append(f"Enter a review date for the amber item “{label}”")
+        elif rating.status in (Rating.RED, Rating.AMBER) and not rating.finding:
+            errors.append(f"Explain the finding for “{label}”")
+    return errors
 
 
 @transaction.atomic
@@ -595,18 +646,10 @@ def assessment_submit(*, actor: Any, assessment: Assessment, request: Any = None
         Assessment.objects.select_for_update().select_related("service").get(pk=assessment.pk)
     )
     _require(
-        policies.can_edit_assessment(actor, assessment),
-        "Only a draft can be submitted, by the service's own provider managers.",
+        policies.can_submit_assessment(actor, assessment),
+        "Only a draft self-assessment can be submitted, by the service's own provider managers.",
     )
-    errors = []
-    for rating in assessment.ratings.select_related("question"):
-        label = rating.question.question
-        if rating.status == Rating.NOT_RATED:
-            errors.append(f"Rate “{label}”")
-        elif rating.status == Rating.AMBER and rating.review_date is None:
-            errors.append(f"Enter a review date for the amber item “{label}”")
-        elif rating.status in (Rating.RED, Rating.AMBER) and not rating.finding:
-            errors.append(f"Explain the finding for “{label}”")
+    errors = _completeness_errors(assessment)
     if errors:
         raise ValidationError(errors)
     assessment.status = AssessmentStatus.SUBMITTED
@@ -632,7 +675,7 @@ def rating_review(
     rating = ItemRating.objects.select_related("assessment__service").get(pk=rating.pk)
     _require(
         policies.can_review_assessment(actor, rating.assessment),
-        "Only commissioners can review, and only a submitted assessment.",
+        "Only commissioners can review, and only a submitted self-assessment.",
     )
     errors: dict[str, list[str]] = {}
     if decision not in ReviewDecision.values:
@@ -673,23 +716,66 @@ def rating_review(
 
 
 @transaction.atomic
-def assessment_finalise(*, actor: Any, assessment: Assessment, request: Any = None) -> Assessment:
-    """Finalise a reviewed assessment. Any red means it does not meet the standard."""
+def assessment_return(
+    *, actor: Any, assessment: Assessment, reason: str, request: Any = None
+) -> Assessment:
+    """Send a submitted self-assessment back to the provider as a draft, with a reason.
+
+    The provider sees the reason, edits and submits again. Reviews already given are kept
+    for the questions the provider leaves unchanged.
+    """
     assessment = (
         Assessment.objects.select_for_update().select_related("service").get(pk=assessment.pk)
     )
     _require(
         policies.can_review_assessment(actor, assessment),
-        "Only commissioners can finalise, and only a submitted assessment.",
+        "Only commissioners can send back, and only a submitted self-assessment.",
     )
-    ratings = list(assessment.ratings.select_related("question"))
-    errors = [f"Review “{r.question.question}”" for r in ratings if not r.decision] + [
-        f"Enter a review date for the amber item “{r.question.question}”"
-        for r in ratings
-        if r.decision and r.final_status == Rating.AMBER and r.review_date is None
-    ]
-    if errors:
-        raise ValidationError(errors)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": ["Enter the reason for sending it back"]})
+    if len(reason) > 2000:
+        raise ValidationError({"reason": ["The reason must be 2000 characters or fewer"]})
+    assessment.status = AssessmentStatus.DRAFT
+    assessment.returned_at = timezone.now()
+    assessment.returned_by = actor if getattr(actor, "is_authenticated", False) else None
+    assessment.return_reason = reason
+    assessment.save()
+    _audit(actor, AuditAction.REJECT, assessment, request, status=assessment.status, reason=reason)
+    return assessment
+
+
+@transaction.atomic
+def assessment_finalise(*, actor: Any, assessment: Assessment, request: Any = None) -> Assessment:
+    """Finalise an assessment. Any red means it does not meet the standard.
+
+    A submitted self-assessment needs every question reviewed. A commissioner assessment is
+    finalised from its draft by a commissioner: it must be complete (as a submission
+    would), and the commissioner's ratings become the agreed ratings.
+    """
+    assessment = (
+        Assessment.objects.select_for_update().select_related("service").get(pk=assessment.pk)
+    )
+    _require(
+        policies.can_finalise_assessment(actor, assessment),
+        "Only commissioners can finalise: a submitted self-assessment, or their own assessment.",
+    )
+    ratings = list(assessment.ratings.select_related("question").order_by("position"))
+    if assessment.kind == AssessmentKind.COMMISSIONER:
+        errors = _completeness_errors(assessment)
+        if errors:
+            raise ValidationError(errors)
+        for rating in ratings:
+            rating.agreed_status = rating.status
+        ItemRating.objects.bulk_update(ratings, ["agreed_status"])
+    else:
+        errors = [f"Review “{r.question.question}”" for r in ratings if not r.decision] + [
+            f"Enter a review date for the amber item “{r.question.question}”"
+            for r in ratings
+            if r.decision and r.final_status == Rating.AMBER and r.review_date is None
+        ]
+        if errors:
+            raise ValidationError(errors)
     assessment.outcome = (
         Outcome.DOES_NOT_MEET
         if any(r.final_status == Rating.RED for r in ratings)

@@ -26,6 +26,7 @@ urlpatterns = [
         name="rating-review",
     ),
     path("assessments/<uuid:assessment_id>/submit/", views.assessment_submit, name="submit"),
+    path("assessments/<uuid:assessment_id>/send-back/", views.assessment_return, name="return"),
     path("assessments/<uuid:assessment_id>/finalise/", views.assessment_finalise, name="finalise"),
     path(
         "assessments/<uuid:assessment_id>/export.<str:fmt>",

@@ -24,8 +24,15 @@ from pathways.directory import selectors as directory_selectors
 
 from . import policies, selectors, services
 from .exports import FORMATS
-from .forms import CompareForm, RatingForm, ReviewForm, StartAssessmentForm, TierDefinitionForm
-from .models import AssessmentStatus
+from .forms import (
+    CompareForm,
+    RatingForm,
+    ReturnForm,
+    ReviewForm,
+    StartAssessmentForm,
+    TierDefinitionForm,
+)
+from .models import AssessmentKind, AssessmentStatus
 
 PAGE_SIZE = 20
 
@@ -55,13 +62,24 @@ def _flash_errors(request: HttpRequest, exc: ValidationError) -> None:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     user = request.user
+    can_review = policies.can_review_assessments(user)
+    query = request.GET.get("q", "")[:100] if can_review else ""
     return render(
         request,
         "standards/index.html",
         {
             "frameworks": selectors.framework_list(),
             "can_self_assess": policies.can_self_assess(user),
-            "can_review": policies.can_review_assessments(user),
+            "can_review": can_review,
+            "query": query,
+            "to_assess": selectors.services_to_assess_for_user(user=user, query=query)
+            if can_review and query
+            else [],
+            "in_progress": selectors.assessment_list_for_user(
+                user=user, status=AssessmentStatus.DRAFT
+            ).filter(kind=AssessmentKind.COMMISSIONER)[:20]
+            if can_review
+            else [],
             "services": directory_selectors.service_list_for_user(user=user)[:50]
             if policies.can_self_assess(user)
             else [],
@@ -123,11 +141,9 @@ def overdue_list(request: HttpRequest) -> HttpResponse:
 def service_assessments(request: HttpRequest, service_id: Any) -> HttpResponse:
     assessments = list(selectors.assessment_list_for_user(user=request.user, service_id=service_id))
     service = None
-    if policies.can_self_assess(request.user) or policies.can_review_assessments(request.user):
+    if policies.can_start_assessments(request.user):
         try:
-            service = directory_selectors.service_get_for_user(
-                user=request.user, service_id=service_id
-            )
+            service = selectors.service_get_for_assessment(user=request.user, service_id=service_id)
         except Http404:
             service = None
     if service is None and assessments:
@@ -153,8 +169,9 @@ def service_assessments(request: HttpRequest, service_id: Any) -> HttpResponse:
                 selectors.assessment_rows(first), selectors.assessment_rows(second)
             ),
         }
-    can_start = policies.can_self_assess(request.user) and policies.can_self_assess_organisation(
-        request.user, service.organisation_id
+    kind = policies.assessment_kind_for(request.user, service.organisation_id)
+    can_start = kind is not None and policies.can_start_assessment(
+        request.user, service.organisation_id, kind
     )
     return render(
         request,
@@ -165,16 +182,20 @@ def service_assessments(request: HttpRequest, service_id: Any) -> HttpResponse:
             "form": form,
             "comparison": comparison,
             "can_start": can_start,
+            "start_kind": kind,
         },
         status=_status_for(form),
     )
 
 
-@policy_required(policies.SELF_ASSESS)
+@policy_required(policies.ASSESS)
 @require_http_methods(["GET", "POST"])
 def assessment_start(request: HttpRequest, service_id: Any) -> HttpResponse:
-    service = directory_selectors.service_get_for_user(user=request.user, service_id=service_id)
-    if not policies.can_self_assess_organisation(request.user, service.organisation_id):
+    service = selectors.service_get_for_assessment(user=request.user, service_id=service_id)
+    kind = policies.assessment_kind_for(request.user, service.organisation_id)
+    if kind is None or not policies.can_start_assessment(
+        request.user, service.organisation_id, kind
+    ):
         raise Http404("No such service")
     form = StartAssessmentForm(
         request.POST if request.method == "POST" else None, checklists=selectors.checklist_list()
@@ -185,17 +206,18 @@ def assessment_start(request: HttpRequest, service_id: Any) -> HttpResponse:
                 actor=request.user,
                 service=service,
                 checklist=form.cleaned_data["checklist"],
+                kind=kind,
                 request=request,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, "Self-assessment started")
+            messages.success(request, f"{assessment.get_kind_display()} started")
             return redirect("standards:assessment", assessment_id=assessment.pk)
     return render(
         request,
         "standards/assessment_start.html",
-        {"service": service, "form": form},
+        {"service": service, "form": form, "kind": kind, "kinds": AssessmentKind},
         status=_status_for(form),
     )
 
@@ -215,13 +237,15 @@ def assessment_detail(request: HttpRequest, assessment_id: Any) -> HttpResponse:
             "rows": [(row, proposals.get(row.id, []), attachments.get(row.id, [])) for row in rows],
             "counts": selectors.assessment_counts(assessment),
             "can_edit": policies.can_edit_assessment(request.user, assessment),
+            "can_submit": policies.can_submit_assessment(request.user, assessment),
             "can_review": policies.can_review_assessment(request.user, assessment),
+            "can_finalise": policies.can_finalise_assessment(request.user, assessment),
             "formats": FORMATS,
         },
     )
 
 
-@policy_required(policies.SELF_ASSESS)
+@policy_required(policies.ASSESS)
 @require_http_methods(["GET", "POST"])
 def rating_edit(request: HttpRequest, assessment_id: Any, rating_id: int) -> HttpResponse:
     assessment = selectors.assessment_get_for_user(user=request.user, assessment_id=assessment_id)
@@ -229,9 +253,7 @@ def rating_edit(request: HttpRequest, assessment_id: Any, rating_id: int) -> Htt
         user=request.user, assessment=assessment, rating_id=rating_id
     )
     if not policies.can_edit_assessment(request.user, assessment):
-        raise PermissionDenied(
-            "Only a draft can be changed, by the service's own provider managers."
-        )
+        raise PermissionDenied("Only a draft can be changed, by whoever leads the assessment.")
     initial = {
         "status": rating.status,
         "finding": rating.finding,
@@ -306,7 +328,7 @@ def attachment_download(request: HttpRequest, attachment_id: Any) -> FileRespons
     return response
 
 
-@policy_required(policies.SELF_ASSESS)
+@policy_required(policies.ASSESS)
 @require_POST
 def attachment_delete(request: HttpRequest, attachment_id: Any) -> HttpResponse:
     attachment = selectors.attachment_get_for_user(user=request.user, attachment_id=attachment_id)
@@ -337,7 +359,7 @@ def rating_review(request: HttpRequest, assessment_id: Any, rating_id: int) -> H
         user=request.user, assessment=assessment, rating_id=rating_id
     )
     if not policies.can_review_assessment(request.user, assessment):
-        raise PermissionDenied("Only a submitted assessment can be reviewed.")
+        raise PermissionDenied("Only a submitted self-assessment can be reviewed.")
     form = ReviewForm(
         request.POST if request.method == "POST" else None,
         initial={
@@ -374,6 +396,34 @@ def rating_review(request: HttpRequest, assessment_id: Any, rating_id: int) -> H
             "form": form,
             "attachments": list(rating.attachments.all()),
         },
+        status=_status_for(form),
+    )
+
+
+@policy_required(policies.REVIEW)
+@require_http_methods(["GET", "POST"])
+def assessment_return(request: HttpRequest, assessment_id: Any) -> HttpResponse:
+    assessment = selectors.assessment_get_for_user(user=request.user, assessment_id=assessment_id)
+    if not policies.can_review_assessment(request.user, assessment):
+        raise PermissionDenied("Only a submitted self-assessment can be sent back.")
+    form = ReturnForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assessment_return(
+                actor=request.user,
+                assessment=assessment,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Self-assessment sent back to the provider")
+            return redirect("standards:assessment", assessment_id=assessment.pk)
+    return render(
+        request,
+        "standards/return_form.html",
+        {"assessment": assessment, "form": form},
         status=_status_for(form),
     )
 
