@@ -274,6 +274,9 @@ class ServiceRecord:
     # Its risk-tier claims checked against the agreed definition(s) that apply, by the
     # selector (standards). Empty when no definition applies or no tier is claimed.
     tier_checks: tuple[TierClaimCheck, ...] = ()
+    # The evidence-library approach the service follows, with its ratings; None when the
+    # service has no approach recorded.
+    evidence: EvidenceStrength | None = None
 
     def claim(self, dimension: str) -> Claim | None:
         for claim in self.claims:
@@ -309,13 +312,110 @@ class UnmetNeed:
 
 
 @dataclass(frozen=True)
+class SourceRating:
+    """One source's rating of an approach, in the source's own words (evidence library).
+
+    `band` is the comparison band the evidence library looks up for it ("higher", "middle",
+    "lower" or None when the source gave no rating); it is for comparing sources, never a score.
+    """
+
+    source: str  # the source's slug
+    source_name: str
+    name_as_published: str
+    statement: str  # a full sentence citing the source, in its words
+    rating: str = ""  # three-point label, as words ("some or mixed")
+    evidence_rating: str = ""  # quality-and-impact labels, as words
+    impact_rating: str = ""
+    studies: tuple[int, ...] = ()
+    band: str | None = None
+    band_label: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "source_name": self.source_name,
+            "name_as_published": self.name_as_published,
+            "rating": self.rating,
+            "evidence_rating": self.evidence_rating,
+            "impact_rating": self.impact_rating,
+            "studies": list(self.studies),
+            "statement": self.statement,
+            "band": self.band,
+        }
+
+
+DISAGREE = "disagree"
+
+
+@dataclass(frozen=True)
+class EvidenceStrength:
+    """An evidence-library approach with every source's rating and whether they agree.
+
+    Never a combined score: `agreement` is the library's band comparison (`not_rated`,
+    `single_source`, `agree` or `disagree`) and `spread` how many bands apart they are.
+    """
+
+    approach: str  # the approach's slug
+    name: str
+    ratings: tuple[SourceRating, ...]
+    agreement: str
+    agreement_label: str
+    spread: int = 0
+
+    @property
+    def disagree(self) -> bool:
+        return self.agreement == DISAGREE
+
+    @property
+    def sources(self) -> int:
+        return len({r.source for r in self.ratings})
+
+    def agreement_json(self) -> dict[str, Any]:
+        return {
+            "status": self.agreement,
+            "label": self.agreement_label,
+            "spread": self.spread,
+            "sources": self.sources,
+        }
+
+    def statements(self) -> str:
+        return " ".join(r.statement for r in self.ratings)
+
+
+EVIDENCE_LIBRARY, REFERENCE_DATA = "evidence_library", "reference_data"
+
+
+@dataclass(frozen=True)
 class Approach:
-    """An approach worth commissioning for a missing component, from reference data."""
+    """An approach worth commissioning for a missing component.
+
+    From the evidence library (`strength` set: every source's rating and the agreement), or,
+    when the library holds no approaches, from mapping's reference data (`strength` None).
+    """
 
     name: str
     basis: str
     evidence: str
     source: str
+    strength: EvidenceStrength | None = None
+
+    @property
+    def origin(self) -> str:
+        return EVIDENCE_LIBRARY if self.strength is not None else REFERENCE_DATA
+
+    def to_json(self) -> dict[str, Any]:
+        """The original four fields, then what the evidence library adds (null without it)."""
+        strength = self.strength
+        return {
+            "name": self.name,
+            "basis": self.basis,
+            "evidence": self.evidence,
+            "source": self.source,
+            "origin": self.origin,
+            "approach": strength.approach if strength else None,
+            "agreement": strength.agreement_json() if strength else None,
+            "ratings": [r.to_json() for r in strength.ratings] if strength else [],
+        }
 
 
 @dataclass(frozen=True)
@@ -851,7 +951,7 @@ def compute(
         duplication=find_duplication(cells, services, districts, columns),
         questionable_claims=find_questionable(services, records, questionable_rules),
         fragility=find_fragility(cells, services, records, districts, columns, data),
-        suite_check=suite_check(cells, districts, columns, data.approaches),
+        suite_check=suite_check(cells, districts, columns, data.approaches, records),
         unmet_need_recorded=unmet_recorded,
         abuse_type_names=dict(data.abuse_type_names),
         tier_definition=data.tier_definition,
@@ -1034,8 +1134,13 @@ def suite_check(
     districts: Sequence[District],
     columns: Sequence[Column],
     approaches: Mapping[str, tuple[Approach, ...]],
+    records: Sequence[ServiceRecord] = (),
 ) -> list[dict[str, Any]]:
-    """Per district, which suite components exist; for a missing one, what to commission."""
+    """Per district, which suite components exist; for a missing one, what to commission; for
+    a present one, the evidence for the approaches its counted services follow.
+
+    `records` are the counted services' records, in the order of the cells' `members`.
+    """
     out = []
     for district in districts:
         components = []
@@ -1044,6 +1149,7 @@ def suite_check(
                 continue
             cell = cells[(district.slug, column.slug)]
             present = cell.total > 0
+            in_use, unlinked = _approaches_in_use(cell, records)
             components.append(
                 {
                     "component": column.slug,
@@ -1051,15 +1157,9 @@ def suite_check(
                     "assured": cell.assured > 0,
                     "recommended": []
                     if present
-                    else [
-                        {
-                            "name": a.name,
-                            "basis": a.basis,
-                            "evidence": a.evidence,
-                            "source": a.source,
-                        }
-                        for a in approaches.get(column.slug, ())
-                    ],
+                    else [a.to_json() for a in approaches.get(column.slug, ())],
+                    "in_use": in_use,
+                    "services_without_approach": unlinked,
                 }
             )
         out.append(
@@ -1071,6 +1171,39 @@ def suite_check(
             }
         )
     return out
+
+
+def _approaches_in_use(
+    cell: Cell, records: Sequence[ServiceRecord]
+) -> tuple[list[dict[str, Any]], int]:
+    """The approaches the cell's counted services follow, each with every source's rating,
+    and how many counted services have no approach recorded."""
+    if not records:
+        return [], 0
+    by_approach: dict[str, tuple[EvidenceStrength, list[ServiceRecord]]] = {}
+    unlinked = 0
+    for index in cell.members:
+        record = records[index]
+        if record.evidence is None:
+            unlinked += 1
+            continue
+        entry = by_approach.setdefault(record.evidence.approach, (record.evidence, []))
+        entry[1].append(record)
+    in_use = [
+        {
+            "approach": strength.approach,
+            "name": strength.name,
+            "agreement": strength.agreement_json(),
+            "ratings": [r.to_json() for r in strength.ratings],
+            "services": [
+                {"id": r.id, "name": r.name, "organisation": r.organisation} for r in services
+            ],
+        }
+        for strength, services in sorted(
+            by_approach.values(), key=lambda item: (item[0].name, item[0].approach)
+        )
+    ]
+    return in_use, unlinked
 
 
 # --------------------------------------------------------------------------------------
@@ -1151,6 +1284,59 @@ def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> Comparison:
         rule_changed=any(old_rule.get(k) != new_rule.get(k) for k in rule_keys),
         area_changed=before.get("area") != after.get("area"),
     )
+
+
+# --------------------------------------------------------------------------------------
+# What the public may see of a saved result
+# --------------------------------------------------------------------------------------
+
+PUBLIC_SUMMARY_FIGURES = (
+    "services",
+    "organisations",
+    "by_district",
+    "by_abuse_type",
+    "by_tier",
+    "by_cohort",
+    "local_services",
+    "area_wide_services",
+    "wider_area_services",
+)
+
+
+def public_summary(
+    payload: Mapping[str, Any], *, abuse_type_names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The public part of a saved mapping JSON: headline figures and gaps, nothing else.
+
+    Built by listing what to keep, never by removing what not to, so a field added to the
+    mapping later stays private until someone decides otherwise. No service, provider,
+    claim, fragility finding or evidence rating is kept: the public summary says where
+    provision is and is not, never how well anything works.
+    """
+    summary = payload.get("summary", {})
+    names = dict(abuse_type_names or {})
+    columns = [c for c in payload.get("columns", []) if c.get("group") in (COMPONENT, COHORT)]
+    rule = payload.get("counting_rule", {})
+    return {
+        "area": payload.get("area", ""),
+        "area_name": payload.get("area_name", ""),
+        "as_of": payload.get("as_of"),
+        "data_as_of": payload.get("data_as_of"),
+        "counting_rule": {
+            "gap_threshold": rule.get("gap_threshold"),
+            "description": rule.get("description", ""),
+        },
+        "districts": [{"slug": d["slug"], "name": d["name"]} for d in payload.get("districts", [])],
+        "columns": [{"slug": c["slug"], "label": c["label"], "group": c["group"]} for c in columns],
+        "summary": {key: summary.get(key) for key in PUBLIC_SUMMARY_FIGURES if key in summary},
+        "abuse_type_names": {
+            code: names.get(code, code) for code in summary.get("by_abuse_type", {})
+        },
+        "gaps": [
+            {"district": g["district"], "component": g["component"], "kind": g["kind"]}
+            for g in payload.get("gaps", [])
+        ],
+    }
 
 
 # --------------------------------------------------------------------------------------

@@ -338,6 +338,104 @@ def fragility_table(result: engine.MappingResult, labels: Labels) -> Table:
     return ("Fragility", ["Kind", "Service", "Organisation", "District", "Detail"], rows)
 
 
+def rating_words(rating: dict[str, Any]) -> str:
+    """One source's rating in its own words: 'some or mixed', or 'quality of evidence
+    ‘moderate’, impact ‘high’', or 'no rating given'."""
+    if rating.get("rating"):
+        return str(rating["rating"])
+    parts = []
+    if rating.get("evidence_rating"):
+        parts.append(f"quality of evidence ‘{rating['evidence_rating']}’")
+    if rating.get("impact_rating"):
+        parts.append(f"impact ‘{rating['impact_rating']}’")
+    return ", ".join(parts) or "no rating given"
+
+
+def studies_words(studies: Sequence[int]) -> str:
+    """'6', or '38, 23 and 8 (3 reviews)'; 'not stated' when the source gives none."""
+    if not studies:
+        return "not stated"
+    if len(studies) == 1:
+        return str(studies[0])
+    counts = ", ".join(str(n) for n in studies[:-1]) + f" and {studies[-1]}"
+    return f"{counts} ({len(studies)} reviews)"
+
+
+def agreement_words(agreement: dict[str, Any] | None) -> str:
+    """'Sources disagree (2 bands apart)', 'Sources agree', 'One source', 'Not rated'; or,
+    for the reference-data fallback, where that came from."""
+    if not agreement:
+        return "Reference data (the evidence library holds no approaches)"
+    if agreement["status"] == engine.DISAGREE:
+        apart = agreement.get("spread") or 1
+        return f"Sources disagree ({apart} band{'s' if apart > 1 else ''} apart)"
+    return str(agreement["label"])
+
+
+def ratings_text(ratings: Iterable[dict[str, Any]]) -> str:
+    """'College of Policing: some or mixed; Crest Advisory review: quality of evidence …'."""
+    return "; ".join(f"{r['source_name']}: {rating_words(r)}" for r in ratings)
+
+
+def recommended_by_component(result: engine.MappingResult) -> list[dict[str, Any]]:
+    """Each component missing somewhere: its label, the districts missing it, and the
+    approaches worth commissioning (the JSON entries), in column order."""
+    labels = Labels(result)
+    out = []
+    for column in result.columns:
+        if column.group != engine.COMPONENT:
+            continue
+        missing: list[str] = []
+        approaches: list[dict[str, Any]] = []
+        for entry in result.suite_check:
+            for c in entry["components"]:
+                if c["component"] == column.slug and not c["present"]:
+                    missing.append(labels.district(entry["district"]))
+                    approaches = c["recommended"]
+        if missing:
+            out.append(
+                {
+                    "component": column.slug,
+                    "label": column.label,
+                    "districts": missing,
+                    "approaches": approaches,
+                }
+            )
+    return out
+
+
+def approaches_in_use(result: engine.MappingResult) -> list[dict[str, Any]]:
+    """For each component, the approaches its counted services follow across the area, with
+    every source's rating, the services (once each) and the districts where they count."""
+    labels = Labels(result)
+    out = []
+    for column in result.columns:
+        if column.group != engine.COMPONENT:
+            continue
+        found: dict[str, dict[str, Any]] = {}
+        for entry in result.suite_check:
+            for c in entry["components"]:
+                if c["component"] != column.slug:
+                    continue
+                for item in c.get("in_use", ()):
+                    into = found.setdefault(
+                        item["approach"], {**item, "services": {}, "districts": []}
+                    )
+                    for service in item["services"]:
+                        into["services"][service["id"]] = service
+                    into["districts"].append(labels.district(entry["district"]))
+        for item in sorted(found.values(), key=lambda i: (i["name"], i["approach"])):
+            out.append(
+                {
+                    **item,
+                    "component": column.slug,
+                    "label": column.label,
+                    "services": sorted(item["services"].values(), key=lambda s: s["name"]),
+                }
+            )
+    return out
+
+
 def suite_table(result: engine.MappingResult, labels: Labels) -> Table:
     rows = []
     for district in result.suite_check:
@@ -348,13 +446,98 @@ def suite_table(result: engine.MappingResult, labels: Labels) -> Table:
                     labels.column(c["component"]),
                     "Yes" if c["present"] else "No",
                     "Yes" if c["assured"] else "No",
-                    "; ".join(f"{a['name']} ({a['source']})" for a in c["recommended"]),
+                    "; ".join(
+                        f"{a['name']} ({agreement_words(a.get('agreement'))})"
+                        for a in c["recommended"]
+                    ),
+                    "; ".join(
+                        f"{a['name']} ({len(a['services'])} service(s); "
+                        f"{agreement_words(a['agreement'])})"
+                        for a in c.get("in_use", ())
+                    ),
+                    c.get("services_without_approach", 0),
                 ]
             )
     return (
         "Suite check: the five recommended components per district",
-        ["District", "Component", "Present", "At the gap threshold", "Worth commissioning"],
+        [
+            "District",
+            "Component",
+            "Present",
+            "At the gap threshold",
+            "Worth commissioning",
+            "Approaches counted services follow",
+            "Counted services with no approach recorded",
+        ],
         rows,
+    )
+
+
+def recommended_table(result: engine.MappingResult, labels: Labels) -> Table:
+    """Every source's rating of every approach worth commissioning, one row per rating, in
+    the source's own words. Ratings are compared by band, never averaged."""
+    rows: list[list[Any]] = []
+    for item in recommended_by_component(result):
+        for a in item["approaches"]:
+            base = [item["label"], ", ".join(item["districts"]), a["name"], a["basis"]]
+            agreement = agreement_words(a.get("agreement"))
+            if not a.get("ratings"):
+                rows.append([*base, a["source"], "", a["evidence"], "", "", agreement])
+            for r in a.get("ratings", ()):
+                rows.append(
+                    [
+                        *base,
+                        r["source_name"],
+                        r["name_as_published"],
+                        rating_words(r),
+                        studies_words(r["studies"]),
+                        r["band"] or "no rating given",
+                        agreement,
+                    ]
+                )
+    return (
+        "Approaches worth commissioning for missing components: every source's rating in its "
+        "own words, never averaged. Ratings are about research on the approach.",
+        [
+            "Component",
+            "Missing in",
+            "Approach",
+            "Why it is listed",
+            "Source",
+            "What the source rated",
+            "Rating, in the source's words",
+            "Studies",
+            "Band used to compare",
+            "Agreement",
+        ],
+        rows,
+    )
+
+
+def in_use_table(result: engine.MappingResult, labels: Labels) -> Table:
+    """The evidence for the approaches counted services follow, per component."""
+    return (
+        "Approaches counted services follow: what each source says about the approach "
+        "(research on the approach, not on the service)",
+        [
+            "Component",
+            "Approach",
+            "Services",
+            "Districts",
+            "Ratings, in each source's words",
+            "Agreement",
+        ],
+        [
+            [
+                item["label"],
+                item["name"],
+                "; ".join(f"{s['name']} ({s['organisation']})" for s in item["services"]),
+                ", ".join(item["districts"]),
+                ratings_text(item["ratings"]),
+                agreement_words(item["agreement"]),
+            ]
+            for item in approaches_in_use(result)
+        ],
     )
 
 
@@ -394,7 +577,14 @@ def all_tables(result: engine.MappingResult, labels: Labels) -> list[tuple[str, 
         ("Coverage", [coverage_table(result, labels)]),
         ("Matrix", [matrix_table(result, labels)]),
         ("Gaps", [gaps_table(result, labels)]),
-        ("Suite check", [suite_table(result, labels)]),
+        (
+            "Suite check",
+            [
+                suite_table(result, labels),
+                recommended_table(result, labels),
+                in_use_table(result, labels),
+            ],
+        ),
         ("Duplication", [duplication_table(result, labels)]),
         ("Questionable claims", [questionable_table(result, labels)]),
         ("Fragility", [fragility_table(result, labels)]),
@@ -653,6 +843,8 @@ def to_pdf(result: engine.MappingResult, *, compress: bool = True) -> bytes:
     for heading, header, rows in [
         gaps_table(result, labels),
         suite_table(result, labels),
+        recommended_table(result, labels),
+        in_use_table(result, labels),
         duplication_table(result, labels),
         questionable_table(result, labels),
         fragility_table(result, labels),

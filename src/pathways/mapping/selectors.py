@@ -41,11 +41,15 @@ from pathways.directory.models import (
     TaxonomyTerm,
 )
 from pathways.directory.selectors import service_public_queryset
+from pathways.evidence import selectors as evidence_selectors
+from pathways.evidence.models import Approach as EvidenceApproach
+from pathways.evidence.models import ServiceApproach
+from pathways.evidence.scales import label_words
 from pathways.standards import selectors as standards_selectors
 
 from . import engine
-from .models import MappingSnapshot
-from .policies import can_view_mapping, can_view_own_services_mapping
+from .models import MappingSnapshot, PublishedSummary
+from .policies import can_publish_mapping, can_view_mapping, can_view_own_services_mapping
 
 REFERENCE_FILE = Path(__file__).resolve().parent / "data" / "reference.json"
 NOT_DELIVERING = (
@@ -69,16 +73,114 @@ def mapping_reference() -> dict[str, Any]:
     return json.loads(REFERENCE_FILE.read_text(encoding="utf-8"))
 
 
-def recommended_approaches() -> dict[str, tuple[engine.Approach, ...]]:
-    """Approaches worth commissioning for each missing component.
+def evidence_strength(agreement: Any, *, slug: str, name: str) -> engine.EvidenceStrength:
+    """An evidence-library `Agreement` as the engine's plain data: every rating in its
+    source's own words, the band the library compares it in, and the agreement status."""
+    ratings = []
+    for banded in agreement.ratings:
+        r = banded.rating
+        ratings.append(
+            engine.SourceRating(
+                source=r.source_slug,
+                source_name=r.source_label,
+                name_as_published=r.name_as_published,
+                statement=str(r.statement),
+                rating=label_words(r.scale, r.rating),
+                evidence_rating=label_words(r.scale, r.evidence_rating),
+                impact_rating=label_words(r.scale, r.impact_rating),
+                studies=tuple(r.studies),
+                band=banded.band.name.lower() if banded.band is not None else None,
+                band_label=str(banded.band_label),
+            )
+        )
+    return engine.EvidenceStrength(
+        approach=slug,
+        name=name,
+        ratings=tuple(ratings),
+        agreement=agreement.status.value,
+        agreement_label=agreement.label,
+        spread=agreement.spread,
+    )
 
-    Seam: comes from the reference data file until the evidence library exists; then this
-    function reads `evidence.selectors` instead and nothing else changes.
-    """
+
+def _reference_approaches() -> dict[str, tuple[engine.Approach, ...]]:
+    """The fallback: approaches per component as summarised in mapping's reference data."""
     approaches = mapping_reference()["approaches"]
     return {
         component: tuple(engine.Approach(**item) for item in items)
         for component, items in approaches.items()
+    }
+
+
+def recommended_approaches() -> dict[str, tuple[engine.Approach, ...]]:
+    """Approaches worth commissioning for each missing component (two or three queries).
+
+    Which evidence-library approaches suit which component is an explicit table in mapping's
+    reference data (`suite_approaches`, keyed by approach slug, each with its basis): the
+    library's own intervention type and prevention level are too sparsely recorded to derive
+    it honestly. Each approach comes with every source's rating and the agreement, read from
+    the library. Only when the library holds no approaches at all does this fall back to the
+    reference data's own summaries (`approaches`). A slug the library lacks is left out.
+    """
+    table: dict[str, list[dict[str, str]]] = mapping_reference()["suite_approaches"]
+    slugs = {item["approach"] for items in table.values() for item in items}
+    found = {
+        a.slug: a
+        for a in evidence_selectors.approach_queryset(evidence_selectors.ApproachFilters()).filter(
+            slug__in=sorted(slugs)
+        )
+    }
+    if not found and not EvidenceApproach.objects.exists():
+        return _reference_approaches()
+    strengths = {
+        slug: evidence_strength(
+            evidence_selectors.approach_agreement(
+                evidence_selectors.rating_view(r) for r in approach.ratings.all()
+            ),
+            slug=slug,
+            name=approach.name,
+        )
+        for slug, approach in found.items()
+    }
+    out: dict[str, tuple[engine.Approach, ...]] = {}
+    for component, items in table.items():
+        chosen = []
+        for item in items:
+            strength = strengths.get(item["approach"])
+            if strength is None:
+                continue
+            sources = list(dict.fromkeys(r.source_name for r in strength.ratings))
+            chosen.append(
+                engine.Approach(
+                    name=strength.name,
+                    basis=item["basis"],
+                    evidence=strength.statements(),
+                    source="; ".join(sources),
+                    strength=strength,
+                )
+            )
+        out[component] = tuple(chosen)
+    return out
+
+
+def evidence_for_services(queryset: QuerySet[Service]) -> dict[str, engine.EvidenceStrength]:
+    """The approach each service in `queryset` follows, with its ratings (three queries).
+
+    One query finds which of the services have an approach recorded, so the evidence
+    library's `evidence_strength_for_services` (two queries) is asked only about those.
+    """
+    linked = list(
+        ServiceApproach.objects.filter(service_id__in=queryset.values("id")).values_list(
+            "service_id", flat=True
+        )
+    )
+    found = evidence_selectors.evidence_strength_for_services(linked) if linked else {}
+    return {
+        str(service_id): evidence_strength(
+            item.agreement, slug=item.approach_slug, name=item.approach_name
+        )
+        for service_id, item in found.items()
+        if item is not None
     }
 
 
@@ -214,7 +316,8 @@ def _counted_services(*, as_of: dt.date) -> QuerySet[Service]:
 def _service_records(
     *, queryset: QuerySet[Service], hierarchy: Hierarchy
 ) -> tuple[engine.ServiceRecord, ...]:
-    """Plain records for the services in `queryset`: four queries, whatever the count."""
+    """Plain records for the services in `queryset`: seven queries, whatever the count
+    (claims, areas, abuse types, the services, and the approaches they follow)."""
     ids = queryset.values("id")
     claims: dict[Any, list[engine.Claim]] = defaultdict(list)
     for service_id, dimension, value, level in ServiceClaim.objects.filter(
@@ -231,6 +334,7 @@ def _service_records(
         service_id__in=ids, taxonomyterm__taxonomy__slug=ABUSE_TYPES
     ).values_list("service_id", "taxonomyterm__code"):
         abuse[service_id].add(code)
+    evidence = evidence_for_services(queryset)
     wales = hierarchy.by_slug(WALES_SLUG)
     not_in_wales = frozenset({wales.id}) if wales else frozenset()
     records = []
@@ -273,6 +377,7 @@ def _service_records(
                 if row["delivery_status"] == DeliveryStatus.NOT_AVAILABLE_IN_WALES
                 else frozenset(),
                 updated_at=row["updated_at"],
+                evidence=evidence.get(str(sid)),
             )
         )
     return tuple(records)
@@ -284,7 +389,7 @@ def _serving_any(queryset: QuerySet[Service], area_ids: Iterable[int]) -> QueryS
     )
 
 
-def _abuse_type_names() -> dict[str, str]:
+def abuse_type_names() -> dict[str, str]:
     return dict(TaxonomyTerm.objects.filter(taxonomy__slug=ABUSE_TYPES).values_list("code", "name"))
 
 
@@ -379,7 +484,7 @@ def _input(
         services=services,
         as_of=as_of,
         area_slugs={i: row.slug for i, row in hierarchy.areas.items()},
-        abuse_type_names=_abuse_type_names(),
+        abuse_type_names=abuse_type_names(),
         approaches=recommended_approaches(),
         stale_after_days=settings.DIRECTORY_STALE_AFTER_DAYS,
         unmet_need=unmet_need_for_districts(
@@ -551,3 +656,49 @@ def snapshot_compare(
     if before.area_id != after.area_id:
         raise ValidationError({"after": ["Choose two snapshots of the same area."]})
     return before, after, engine.compare(before.payload, after.payload)
+
+
+# --------------------------------------------------------------------------------------
+# Published summaries (public)
+# --------------------------------------------------------------------------------------
+
+
+def published_summary_list() -> QuerySet[PublishedSummary]:
+    """Every area's live public summary, by area name (one query). Public: no access check,
+    because a published summary holds only headline figures and gaps."""
+    return (
+        PublishedSummary.objects.filter(withdrawn_at__isnull=True)
+        .select_related("area")
+        .only("id", "area__slug", "area__name", "published_at", "content")
+        .order_by("area__name", "area__slug")
+    )
+
+
+def published_summary_for_area(*, area_slug: str) -> PublishedSummary:
+    """The area's live public summary (one query), or 404 when nothing is published."""
+    summary = (
+        PublishedSummary.objects.filter(area__slug=area_slug, withdrawn_at__isnull=True)
+        .select_related("area")
+        .first()
+    )
+    if summary is None:
+        raise Http404("Nothing is published for this area")
+    return summary
+
+
+def published_summary_live_for_area_of(
+    *, user: Any, snapshot: MappingSnapshot
+) -> PublishedSummary | None:
+    """What is public now for the snapshot's area, for the snapshot page (one query)."""
+    if not can_view_mapping(user):
+        raise PermissionDenied("Mapping is for commissioners, analysts and administrators.")
+    return PublishedSummary.objects.filter(
+        area_id=snapshot.area_id, withdrawn_at__isnull=True
+    ).first()
+
+
+def publish_preview(*, user: Any, snapshot: MappingSnapshot) -> dict[str, Any]:
+    """Exactly what publishing this snapshot would show the public; administrators only."""
+    if not can_publish_mapping(user):
+        raise PermissionDenied("Only administrators publish mapping summaries.")
+    return engine.public_summary(snapshot.payload, abuse_type_names=abuse_type_names())

@@ -2,12 +2,14 @@
 
 Every view names its policy: `MAPPING` (commissioners, analysts, administrators) for the
 area pages, exports and snapshots; `MAPPING_OWN_SERVICES` for a provider manager's view of
-their own services. Bad input (an unknown area, format or counting rule) gets a GOV.UK
+their own services; `MAPPING_PUBLISH` (administrators) to publish or unpublish a public
+summary; `PUBLIC` for the published summaries themselves. Bad input (an unknown area, format or counting rule) gets a GOV.UK
 error page or form errors with status 400 or 404, never a server error.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -17,13 +19,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from pathways.accounts.access import policy_required
+from pathways.accounts.policies import PUBLIC
 
 from . import engine, exports, selectors, services
 from .forms import AreaForm, CompareForm, RuleForm, SnapshotForm
-from .policies import MAPPING, MAPPING_OWN_SERVICES
+from .policies import MAPPING, MAPPING_OWN_SERVICES, MAPPING_PUBLISH, can_publish_mapping
 
 
 def _area_or_404(slug: str) -> tuple[str, str]:
@@ -107,6 +111,7 @@ def area_mapping(request: HttpRequest, area: str) -> HttpResponse:
             ],
             "component_columns": [c for c in result.columns if c.group == engine.COMPONENT],
             "missing_approaches": _missing_approaches(result),
+            "approaches_in_use": [_with_words(a) for a in exports.approaches_in_use(result)],
             "labels": labels,
             "heatmap": mark_safe(exports.svg_heatmap(result)),  # noqa: S308 - every value escaped by svg_heatmap
             "rule_query": _rule_query(rule),
@@ -137,22 +142,31 @@ def _capped(table: exports.Table) -> tuple[str, list[str], list[Any], int]:
 
 
 def _missing_approaches(result: engine.MappingResult) -> list[dict[str, Any]]:
-    """Each component missing somewhere, with its districts and what is worth commissioning."""
-    labels = exports.Labels(result)
-    out = []
-    for column in result.columns:
-        if column.group != engine.COMPONENT:
-            continue
-        missing: list[str] = []
-        approaches: list[dict[str, Any]] = []
-        for entry in result.suite_check:
-            for c in entry["components"]:
-                if c["component"] == column.slug and not c["present"]:
-                    missing.append(labels.district(entry["district"]))
-                    approaches = c["recommended"]
-        if missing:
-            out.append({"label": column.label, "districts": missing, "approaches": approaches})
-    return out
+    """Each component missing somewhere, with its districts and what is worth commissioning,
+    each rating put in the source's own words for the page."""
+    return [
+        {
+            **item,
+            "approaches": [_with_words(a) for a in item["approaches"]],
+        }
+        for item in exports.recommended_by_component(result)
+    ]
+
+
+def _with_words(approach: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **approach,
+        "agreement_words": exports.agreement_words(approach.get("agreement")),
+        "disagree": (approach.get("agreement") or {}).get("status") == engine.DISAGREE,
+        "ratings": [
+            {
+                **r,
+                "words": exports.rating_words(r),
+                "studies_words": exports.studies_words(r["studies"]),
+            }
+            for r in approach.get("ratings", ())
+        ],
+    }
 
 
 def _gap_row(gap: dict[str, Any], labels: exports.Labels) -> dict[str, Any]:
@@ -248,10 +262,128 @@ def snapshot_detail(request: HttpRequest, snapshot_id: Any) -> HttpResponse:
     by_district = [
         (names.get(k, k), v) for k, v in payload.get("summary", {}).get("by_district", {}).items()
     ]
+    live = selectors.published_summary_live_for_area_of(user=request.user, snapshot=snapshot)
     return render(
         request,
         "mapping/snapshot.html",
-        {"snapshot": snapshot, "payload": payload, "gaps": gaps, "by_district": by_district},
+        {
+            "snapshot": snapshot,
+            "payload": payload,
+            "gaps": gaps,
+            "by_district": by_district,
+            "live_summary": live,
+            "live_is_this": live is not None and live.snapshot_id == snapshot.pk,
+            "can_publish": can_publish_mapping(request.user),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Publishing a summary for the public
+# --------------------------------------------------------------------------------------
+
+
+def public_view(content: dict[str, Any]) -> dict[str, Any]:
+    """A published summary's content as the rows the public page (and its preview) shows."""
+    districts = {d["slug"]: d["name"] for d in content.get("districts", [])}
+    columns = {c["slug"]: c["label"] for c in content.get("columns", [])}
+    summary = content.get("summary", {})
+    threshold = content.get("counting_rule", {}).get("gap_threshold") or "verified"
+    level = engine.Certainty(threshold).label.lower()
+
+    def named(kind: str) -> list[dict[str, str]]:
+        return [
+            {
+                "district": districts.get(g["district"], g["district"]),
+                "component": columns.get(g["component"], g["component"]),
+            }
+            for g in content.get("gaps", [])
+            if g["kind"] == kind
+        ]
+
+    as_of = content.get("as_of")
+    return {
+        "area_name": content.get("area_name", ""),
+        "as_of": dt.date.fromisoformat(as_of) if as_of else None,
+        "rule": content.get("counting_rule", {}).get("description", ""),
+        "level": level,
+        "headline": [
+            (_("Services counted"), summary.get("services", 0)),
+            (_("Organisations providing them"), summary.get("organisations", 0)),
+            (_("Councils (districts)"), len(districts)),
+        ],
+        "by_district": [
+            (districts.get(k, k), v) for k, v in summary.get("by_district", {}).items()
+        ],
+        "by_component": [(columns.get(k, k), v) for k, v in summary.get("by_tier", {}).items()],
+        "by_cohort": [(columns.get(k, k), v) for k, v in summary.get("by_cohort", {}).items()],
+        "by_abuse_type": [
+            (content.get("abuse_type_names", {}).get(k, k), v)
+            for k, v in summary.get("by_abuse_type", {}).items()
+        ],
+        "gaps_none": named("no_provision"),
+        "gaps_unverified": named("unverified_only"),
+    }
+
+
+@policy_required(MAPPING_PUBLISH)
+@require_http_methods(["GET", "POST"])
+def publish(request: HttpRequest, snapshot_id: Any) -> HttpResponse:
+    """Confirm, then publish a snapshot's headline figures and gaps for the public."""
+    snapshot = selectors.snapshot_get(user=request.user, snapshot_id=snapshot_id)
+    preview = selectors.publish_preview(user=request.user, snapshot=snapshot)
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            services.summary_publish(actor=request.user, snapshot_id=snapshot.pk, request=request)
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, _("Summary published"))
+            return redirect("mapping:snapshot", snapshot_id=snapshot.pk)
+    live = selectors.published_summary_live_for_area_of(user=request.user, snapshot=snapshot)
+    return render(
+        request,
+        "mapping/publish_confirm.html",
+        {
+            "snapshot": snapshot,
+            "view": public_view(preview),
+            "live_summary": live,
+            "errors": errors,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@policy_required(MAPPING_PUBLISH)
+@require_http_methods(["GET", "POST"])
+def unpublish(request: HttpRequest, area: str) -> HttpResponse:
+    """Confirm, then withdraw the area's public summary."""
+    live = selectors.published_summary_for_area(area_slug=area)
+    if request.method == "POST":
+        services.summary_unpublish(actor=request.user, area_slug=area, request=request)
+        messages.success(request, _("Summary unpublished"))
+        return redirect("mapping:snapshot", snapshot_id=live.snapshot_id)
+    return render(request, "mapping/unpublish_confirm.html", {"summary": live})
+
+
+@policy_required(PUBLIC)
+@require_GET
+def published_list(request: HttpRequest) -> HttpResponse:
+    """Every area with a published summary (one query)."""
+    summaries = list(selectors.published_summary_list())
+    return render(request, "mapping/published_list.html", {"summaries": summaries})
+
+
+@policy_required(PUBLIC)
+@require_GET
+def published_area(request: HttpRequest, area: str) -> HttpResponse:
+    """An area's published summary: headline figures and gaps only; 404 when none."""
+    summary = selectors.published_summary_for_area(area_slug=area)
+    return render(
+        request,
+        "mapping/published_area.html",
+        {"summary": summary, "view": public_view(summary.content)},
     )
 
 
