@@ -37,6 +37,7 @@ from .models import (
     TaxonomyTerm,
     VictimSupport,
 )
+from .services import EDITABLE_FIELDS
 
 
 class DateInput(forms.DateInput):
@@ -261,38 +262,10 @@ class ServiceDetailsForm(forms.Form):
     visible_from = _date(FIELD_LABELS["visible_from"])
     visible_to = _date(FIELD_LABELS["visible_to"])
 
-    # Plain fields that map one to one onto `services.EDITABLE_FIELDS`.
-    PLAIN_FIELDS = (
-        "name",
-        "description",
-        "url",
-        "email",
-        "phone",
-        "status",
-        "delivery_status",
-        "intervention_type",
-        "suite_tier",
-        "referral_routes_text",
-        "min_age",
-        "max_age",
-        "eligibility_text",
-        "exclusions_text",
-        "capacity_status",
-        "capacity_places",
-        "waiting_weeks",
-        "duration_weeks",
-        "integrated_victim_support",
-        "victim_support_partner",
-        "cost_per_user",
-        "funding_source",
-        "funding_ends",
-        "accreditation",
-        "evaluation_status",
-        "evidence_approach",
-        "notes",
-        "is_virtual",
-        "visible_from",
-        "visible_to",
+    # Plain fields that map one to one onto `services.EDITABLE_FIELDS`; the list-valued ones
+    # (genders, languages, delivery formats) have their own widgets.
+    PLAIN_FIELDS = tuple(
+        f for f in EDITABLE_FIELDS if f not in {"genders_served", "languages", "delivery_formats"}
     )
     SECTIONS = (
         (
