@@ -109,3 +109,17 @@ def test_unclaimed_tiers_are_not_checked_and_missing_data_cannot_tell():
     facts = {"claims": {"risk_high": "unknown", "risk_medium": "yes"}, "referral_routes": []}
     (medium,) = checks.tier_claim_check(DEFINITION, facts)
     assert medium.tier == "medium" and medium.result == checks.CANNOT_TELL
+
+
+def test_duration_detail_reads_naturally_whether_or_not_it_is_recorded():
+    def duration_detail(weeks):
+        facts = {
+            "claims": {"risk_medium": "yes"},
+            "referral_routes": ["police"],
+            "duration_weeks": weeks,
+        }
+        (medium,) = checks.tier_claim_check(DEFINITION, facts)
+        return next(c.detail for c in medium.criteria if c.criterion == "min_duration_weeks")
+
+    assert duration_detail(None) == "Duration: not recorded"
+    assert duration_detail(26) == "Duration: 26 weeks"

@@ -296,7 +296,7 @@ def _criteria_results(criteria: Facts, facts: Facts) -> list[CriterionResult]:
                 "min_duration_weeks",
                 f"At least {minimum} weeks",
                 None if weeks is None else weeks >= minimum,
-                f"Duration: {weeks if weeks is not None else 'not recorded'} weeks",
+                "Duration: not recorded" if weeks is None else f"Duration: {weeks} weeks",
             )
         )
     accepted = set(criteria.get("accepted_referral_routes") or [])
