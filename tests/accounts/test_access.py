@@ -6,6 +6,7 @@ added, and one without a policy fails `test_every_url_names_a_policy`.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -15,7 +16,7 @@ from django.urls.converters import IntConverter, SlugConverter, StringConverter,
 
 from pathways.accounts.access import is_api_view, policy_for_match, policy_for_view
 from pathways.accounts.models import Role
-from pathways.accounts.policies import ADMIN_SITE
+from pathways.accounts.policies import ADMIN_SITE, PUBLIC
 
 ROLES = [None, *Role.values]  # None is an anonymous visitor
 
@@ -37,6 +38,16 @@ def _all_patterns():
     ]
 
 
+def _sample(route: str, name: str, samples: dict):
+    """The real sample for a kwarg. A dict sample maps route regexes to values; the longest
+    regex found in the route wins."""
+    value = samples.get(name)
+    if isinstance(value, dict):
+        keys = [key for key in value if re.search(key, route)]
+        value = value[max(keys, key=len)] if keys else None
+    return value
+
+
 def _concrete(route: str, pattern: URLPattern, samples: dict) -> str | None:
     """Turn a route such as services/<uuid:service_id>/ into a URL with sample values."""
     if route.startswith("^") or "(?P" in route:
@@ -44,15 +55,17 @@ def _concrete(route: str, pattern: URLPattern, samples: dict) -> str | None:
     converters = getattr(pattern.pattern, "converters", {})
     url = "/" + route
     for name, converter in converters.items():
-        if isinstance(converter, UUIDConverter):
-            value = str(samples.get(name, uuid.uuid4()))
-        elif isinstance(converter, IntConverter):
-            value = str(samples.get(name, 1))
-        elif isinstance(converter, SlugConverter | StringConverter):
-            value = str(samples.get(name, "leeds"))
-        else:
-            value = str(samples.get(name, "x"))
-        url = __import__("re").sub(r"<(?:\w+:)?" + name + ">", value, url)
+        value = _sample(route, name, samples)
+        if value is None:  # fallback: nothing real could be built for this kwarg
+            if isinstance(converter, UUIDConverter):
+                value = uuid.uuid4()
+            elif isinstance(converter, IntConverter):
+                value = 1
+            elif isinstance(converter, SlugConverter | StringConverter):
+                value = "leeds"
+            else:
+                value = "x"
+        url = re.sub(r"<(?:\w+:)?" + name + ">", str(value), url)
     return url
 
 
@@ -63,10 +76,127 @@ def test_every_url_names_a_policy():
     assert missing == [], f"URLs with no access policy: {missing}"
 
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+IMPORT_CSV = b"name,organisation\nImported service,Provider One\n"
+
+
+REVIEW_ROUTE = r"/(review|send-back|finalise)/$"
+
+
+def _objects_of(organisation, manager, make_service, name: str) -> dict:
+    """A service of `organisation`, a change its manager proposed, and the manager's draft
+    self-assessment of it with one rated item carrying an attachment. Review pages (which
+    refuse a draft) get a submitted self-assessment of a second service instead."""
+    from pathways.directory.curation import service_change_propose
+    from pathways.standards import services as standards
+    from pathways.standards.models import Checklist, Rating
+
+    service = make_service(name, organisation=organisation)
+    change = service_change_propose(
+        actor=manager, service=service, data={"description": f"Updated {name}"}
+    )
+    checklist = Checklist.objects.get(framework__slug="vawdasv", key="commissioning")
+    assessment = standards.assessment_start(actor=manager, service=service, checklist=checklist)
+    rating = assessment.ratings.order_by("pk").first()
+    standards.rating_update(
+        actor=manager,
+        rating=rating,
+        status=Rating.GREEN,
+        finding="",
+        evidence_sources=["documents"],
+    )
+    attachment = standards.attachment_add(
+        actor=manager, rating=rating, filename="policy.pdf", content=PDF
+    )
+    reviewed = standards.assessment_start(
+        actor=manager,
+        service=make_service(f"{name} (reviewed)", organisation=organisation),
+        checklist=checklist,
+    )
+    for item in reviewed.ratings.all():
+        standards.rating_update(
+            actor=manager,
+            rating=item,
+            status=Rating.GREEN,
+            finding="",
+            evidence_sources=["documents"],
+        )
+    submitted = standards.assessment_submit(actor=manager, assessment=reviewed)
+    return {
+        "service_id": service.id,
+        "pk": service.id,
+        "id": service.id,
+        "change_id": change.id,
+        "assessment_id": {"": assessment.id, REVIEW_ROUTE: submitted.id},
+        "rating_id": {"": rating.id, REVIEW_ROUTE: submitted.ratings.order_by("pk").first().id},
+        "attachment_id": attachment.id,
+    }
+
+
 @pytest.fixture
-def samples(make_service, role_users, provider_org):
-    service = make_service("Walked service", organisation=provider_org)
-    return {"service_id": service.id, "pk": service.id, "id": service.id}
+def shared_samples(role_users, reference):
+    """Objects that belong to no provider: areas, frameworks, approaches, taxonomies, jobs."""
+    from pathways.directory.imports import import_job_create
+    from pathways.directory.models import ProvenanceSource, Taxonomy, TaxonomyTerm
+    from pathways.evidence.models import Approach
+    from pathways.mapping.engine import CountingRule
+    from pathways.mapping.services import snapshot_save
+    from pathways.standards.models import Framework
+
+    framework = Framework.objects.filter(slug="vawdasv").order_by("-version").first()
+    approach = Approach.objects.order_by("slug").first()
+    snapshot = snapshot_save(actor=role_users[Role.ANALYST], area_slug="leeds", rule=CountingRule())
+    job = import_job_create(
+        actor=role_users[Role.COMMISSIONER],
+        filename="services.csv",
+        fmt="csv",
+        content=IMPORT_CSV,
+        provenance_source=ProvenanceSource.DESK_REVIEW,
+    )
+    taxonomy = Taxonomy.objects.order_by("slug").first()
+    return {
+        "area": "leeds",
+        "area_slug": "leeds",
+        "slug": {
+            "^(api/v1/)?evidence/": approach.slug,
+            "^(api/v1/)?standards/": framework.slug,
+        },
+        "version": framework.version,
+        "fmt": {"^mapping/": "json", "^standards/": "pdf"},
+        "snapshot_id": snapshot.id,
+        "job_id": job.id,
+        "taxonomy_id": taxonomy.id,
+        "term_id": TaxonomyTerm.objects.filter(taxonomy=taxonomy).order_by("code").first().id,
+    }
+
+
+@pytest.fixture
+def samples(make_service, role_users, provider_org, shared_samples):
+    """A real object for every URL kwarg, owned by provider_org where ownership applies."""
+    own = _objects_of(
+        provider_org, role_users[Role.PROVIDER_MANAGER], make_service, "Walked service"
+    )
+    return {**shared_samples, **own, "organization_id": provider_org.id}
+
+
+@pytest.fixture
+def other_samples(make_service, make_user, other_provider_org, shared_samples):
+    """The same kwargs, but the objects belong to other_provider_org (its own manager's)."""
+    other_manager = make_user("other-manager", Role.PROVIDER_MANAGER, other_provider_org)
+    other = _objects_of(other_provider_org, other_manager, make_service, "Elsewhere service")
+    return {**shared_samples, **other, "organization_id": other_provider_org.id}
+
+
+def test_every_url_kwarg_has_a_real_sample(samples):
+    missing = sorted(
+        {
+            f"{name} in {route}"
+            for route, pattern, _ in _all_patterns()
+            for name in getattr(pattern.pattern, "converters", {})
+            if _sample(route, name, samples) is None
+        }
+    )
+    assert missing == [], f"URL kwargs walked with a made-up value: {missing}"
 
 
 @pytest.mark.django_db
@@ -99,7 +229,7 @@ def test_every_url_with_every_role_obeys_its_policy(client, role_users, samples)
             if is_api_view(match.func) and status >= 400:
                 assert response["Content-Type"].startswith("application/json"), url
                 assert "error" in response.json(), url
-    assert failures == []
+    assert failures == [], "\n".join(failures)
 
 
 def _anonymous():
@@ -133,3 +263,48 @@ def test_view_without_policy_is_refused(client, role_users, settings):
     assert client.get("/open/").status_code == 403
     client.logout()
     assert client.get("/open/").status_code == 403
+
+
+OWNED_KWARGS = {
+    "service_id",
+    "pk",
+    "id",
+    "change_id",
+    "assessment_id",
+    "rating_id",
+    "attachment_id",
+    "organization_id",
+}
+PROVIDER_ROLES = [Role.PROVIDER_MANAGER, Role.PERPETRATOR_WORKER, Role.SUPPORT_WORKER]
+# Signed-in reads of a record that is public anyway: for anyone but a directory editor the
+# API answers with the public service (the same one /services/<id>/ shows to everybody).
+PUBLIC_RECORD_ROUTES = {"api/v1/services/<str:service_id>/"}
+
+
+@pytest.mark.django_db
+def test_provider_staff_never_see_another_organisations_objects(client, role_users, other_samples):
+    """provider_org's staff ask for other_provider_org's service, change, assessment, rating
+    and attachment: a 404 (or a 403 where the policy refuses them the page altogether).
+    Action URLs that only take POST are tried with an empty POST."""
+    assert client.get(f"/services/{other_samples['service_id']}/").status_code == 200
+    failures = []
+    for route, pattern, _ in _all_patterns():
+        if not OWNED_KWARGS & set(getattr(pattern.pattern, "converters", {})):
+            continue
+        url = _concrete(route, pattern, other_samples)
+        if url is None:
+            continue
+        policy = policy_for_match(resolve(url.split("?")[0]))
+        if policy is PUBLIC or route in PUBLIC_RECORD_ROUTES:
+            continue
+        for role in PROVIDER_ROLES:
+            user = role_users[role]
+            client.logout()
+            client.force_login(user)
+            status = client.get(url).status_code
+            if status == 405:
+                status = client.post(url).status_code
+            expected = (404,) if policy.allows(user) else (403, 404)
+            if status not in expected:
+                failures.append(f"{url} as {role} ({policy.name}): got {status}")
+    assert failures == [], "\n".join(failures)
