@@ -41,6 +41,17 @@ def _page(request: HttpRequest, queryset: Any) -> Any:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _rating_page_context(assessment, rating, form) -> dict:
+    """What the rating and review pages for one item both show."""
+    return {
+        "assessment": assessment,
+        "rating": rating,
+        "row": next(r for r in selectors.assessment_rows(assessment) if r.id == rating.pk),
+        "form": form,
+        "attachments": list(rating.attachments.all()),
+    }
+
+
 def _status_for(form: BaseForm) -> int:
     return 400 if form.is_bound and form.errors else 200
 
@@ -298,11 +309,7 @@ def rating_edit(request: HttpRequest, assessment_id: Any, rating_id: int) -> Htt
         request,
         "standards/rating_form.html",
         {
-            "assessment": assessment,
-            "rating": rating,
-            "row": next(r for r in selectors.assessment_rows(assessment) if r.id == rating.pk),
-            "form": form,
-            "attachments": list(rating.attachments.all()),
+            **_rating_page_context(assessment, rating, form),
             "proposals": selectors.assessment_proposals(assessment=assessment).get(rating.pk, []),
         },
         status=_status_for(form),
@@ -389,13 +396,7 @@ def rating_review(request: HttpRequest, assessment_id: Any, rating_id: int) -> H
     return render(
         request,
         "standards/review_form.html",
-        {
-            "assessment": assessment,
-            "rating": rating,
-            "row": next(r for r in selectors.assessment_rows(assessment) if r.id == rating.pk),
-            "form": form,
-            "attachments": list(rating.attachments.all()),
-        },
+        _rating_page_context(assessment, rating, form),
         status=_status_for(form),
     )
 
