@@ -114,7 +114,14 @@ def test_service_page_shows_claims_with_how_sure_we_are_and_provenance(client, m
     assert "Not yet confirmed by the service" in body
 
 
-PUBLIC_PAGES = ["/", "/?area=leeds", "/privacy/", "/accessibility/"]
+PUBLIC_PAGES = [
+    "/",
+    "/?area=leeds",
+    "/privacy/",
+    "/accessibility/",
+    "/evidence/",
+    "/mapping/published/",
+]
 
 
 @pytest.mark.django_db
