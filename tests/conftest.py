@@ -54,6 +54,7 @@ def partnership_org(make_organisation):
 @pytest.fixture
 def make_user(db):
     def make(username: str, role: str | None = None, organisation=None, **extra) -> User:
+        extra.setdefault("email", f"{username}@example.test")
         user = User.objects.create_user(username=username, password=TEST_PASSWORD, **extra)
         if role:
             membership_grant(user=user, organisation=organisation, role=role)

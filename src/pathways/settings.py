@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "pathways.standards",
     "pathways.evidence",
     "pathways.mapping",
+    "pathways.referrals",
     "pathways.public",
 ]
 
@@ -262,3 +263,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("PATHWAYS_LOG_LEVEL", "INFO")},
 }
+
+# One Front Door.
+# Notifications: console in development; the email backend elsewhere unless set.
+PATHWAYS_NOTIFY_BACKEND = env(
+    "PATHWAYS_NOTIFY_BACKEND",
+    "pathways.referrals.notifications.ConsoleBackend"
+    if DEMO_MODE
+    else "pathways.referrals.notifications.EmailBackend",
+)
+PATHWAYS_BASE_URL = env("PATHWAYS_BASE_URL", "http://127.0.0.1:8000" if DEMO_MODE else "") or ""
+DEFAULT_FROM_EMAIL = env("PATHWAYS_FROM_EMAIL", "pathways@localhost") or "pathways@localhost"
+EMAIL_BACKEND = env(
+    "PATHWAYS_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEMO_MODE
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env("PATHWAYS_EMAIL_HOST", "localhost") or "localhost"
+EMAIL_PORT = int(env("PATHWAYS_EMAIL_PORT", "25") or 25)
+# Timers: a referral is overdue when it waits longer than these many days at each stage.
+REFERRAL_TRIAGE_DUE_DAYS = int(env("PATHWAYS_REFERRAL_TRIAGE_DUE_DAYS", "2") or 2)
+REFERRAL_RESPONSE_DUE_DAYS = int(env("PATHWAYS_REFERRAL_RESPONSE_DUE_DAYS", "5") or 5)
+REFERRAL_FIRST_CONTACT_DUE_DAYS = int(env("PATHWAYS_REFERRAL_FIRST_CONTACT_DUE_DAYS", "7") or 7)
+# Public self-referral: at most this many submissions per address per hour.
+SELF_REFERRAL_RATE_PER_HOUR = int(env("PATHWAYS_SELF_REFERRAL_RATE_PER_HOUR", "5") or 5)

@@ -1,0 +1,1 @@
+"""One Front Door: intake, risk policy, triage, matching, unmet need and routing."""

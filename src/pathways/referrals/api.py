@@ -1,0 +1,3 @@
+"""Placeholder: referrals API."""
+
+urlpatterns: list = []

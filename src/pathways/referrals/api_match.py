@@ -1,0 +1,3 @@
+"""Placeholder: what-if matching API."""
+
+urlpatterns: list = []

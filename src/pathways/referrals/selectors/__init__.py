@@ -1,0 +1,1 @@
+"""Reads for the front door. Every read of a referral is scoped to the user asking."""

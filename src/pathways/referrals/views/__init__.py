@@ -1,0 +1,1 @@
+"""Front-door pages, one module per audience; each module exports `urlpatterns`."""
