@@ -371,6 +371,10 @@ class MatchRun(models.Model):
     need = models.JSONField(help_text="The dimensions matched on, as the engine saw them.")
     eligible_count = models.PositiveIntegerField(default=0)
     excluded_count = models.PositiveIntegerField(default=0)
+    out_of_area_count = models.PositiveIntegerField(
+        default=0,
+        help_text="Services excluded only because they do not serve the area; not stored as rows.",
+    )
 
     class Meta:
         ordering = ["referral_id", "-ran_at"]
