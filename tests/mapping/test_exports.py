@@ -44,6 +44,7 @@ def test_workbook_has_one_sheet_per_view_each_with_the_rule_and_data_date():
         "Coverage",
         "Matrix",
         "Gaps",
+        "Unmet need",
         "Suite check",
         "Duplication",
         "Questionable claims",

@@ -642,8 +642,14 @@ class Cell:
             "local": self.reach[LOCAL],
             "area_wide": self.reach[AREA_WIDE],
             "wider_area": self.reach[WIDER_AREA],
-            "unmet_need": self.unmet_need,
+            # Counts of people from 1 to 4 are never published: null with the flag set.
+            "unmet_need": None if self.unmet_need_suppressed else self.unmet_need,
+            "unmet_need_suppressed": self.unmet_need_suppressed,
         }
+
+    @property
+    def unmet_need_suppressed(self) -> bool:
+        return self.unmet_need is not None and 0 < self.unmet_need < 5
 
 
 @dataclass(frozen=True)

@@ -202,10 +202,40 @@ def matrix_table(result: engine.MappingResult, labels: Labels) -> Table:
                     cell.reach[engine.LOCAL],
                     cell.reach[engine.AREA_WIDE],
                     cell.reach[engine.WIDER_AREA],
-                    "not recorded" if cell.unmet_need is None else cell.unmet_need,
+                    unmet_need_words(cell.unmet_need),
                 ]
             )
     return ("Matrix: counts by certainty", header, rows)
+
+
+# Unmet need counts people the front door could not place: counts from 1 to 4 are shown as
+# "fewer than 5" so nobody can be singled out. No total is published beside them (a
+# person's need counts in its tier and its cohort columns), so none can be recovered.
+SMALL_COUNT = 5
+
+
+def unmet_need_words(count: int | None) -> str | int:
+    """A cell's unmet need as published: not recorded, 0, fewer than 5, or the count."""
+    if count is None:
+        return "not recorded"
+    if 0 < count < SMALL_COUNT:
+        return "fewer than 5"
+    return count
+
+
+def unmet_need_table(result: engine.MappingResult, labels: Labels) -> Table:
+    """Demand the One Front Door could not meet, by district and column (non-zero only)."""
+    rows = [
+        [district.name, labels.column(cell.column), unmet_need_words(cell.unmet_need)]
+        for district, cells in result.rows()
+        for cell in cells
+        if cell.unmet_need
+    ]
+    return (
+        "Unmet need: referrals with no suitable service in the last 12 months",
+        ["District", "Component or cohort", "Referrals"],
+        rows,
+    )
 
 
 def gaps_table(result: engine.MappingResult, labels: Labels) -> Table:
@@ -577,6 +607,7 @@ def all_tables(result: engine.MappingResult, labels: Labels) -> list[tuple[str, 
         ("Coverage", [coverage_table(result, labels)]),
         ("Matrix", [matrix_table(result, labels)]),
         ("Gaps", [gaps_table(result, labels)]),
+        ("Unmet need", [unmet_need_table(result, labels)]),
         (
             "Suite check",
             [
@@ -842,6 +873,7 @@ def to_pdf(result: engine.MappingResult, *, compress: bool = True) -> bytes:
     ]
     for heading, header, rows in [
         gaps_table(result, labels),
+        unmet_need_table(result, labels),
         suite_table(result, labels),
         recommended_table(result, labels),
         in_use_table(result, labels),

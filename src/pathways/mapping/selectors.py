@@ -184,16 +184,42 @@ def evidence_for_services(queryset: QuerySet[Service]) -> dict[str, engine.Evide
     }
 
 
+# Unmet need counts over the year to the mapping date.
+UNMET_NEED_WINDOW_DAYS = 365
+# A front-door tier is demand for the suite component of the same name.
+_TIER_COLUMNS = {
+    "standard_risk": "standard_risk",
+    "medium_risk": "medium_risk",
+    "high_risk": "high_risk",
+}
+
+
 def unmet_need_for_districts(
     *, district_slugs: Iterable[str], as_of: dt.date
 ) -> tuple[engine.UnmetNeed, ...] | None:
-    """Demand recorded where nothing fitted, by district and column; None when not recorded.
+    """Demand the One Front Door could not meet, by district and column, over the 365 days to
+    `as_of`. Each unmet need counts once in its tier's column, once in its cohort's column
+    (when the cohort is a matrix column) and once in sexual violence when that was the abuse
+    type, so a row of the matrix never adds them up as if they were separate people."""
+    from pathways.referrals.selectors.unmet import unmet_need_counts
 
-    Seam: the One Front Door (referrals.UnmetNeed) does not exist yet, so there is no demand
-    to show and this says so with None, which every output reports as "not recorded" rather
-    than zero. When it exists, this returns its counts and the matrix shows them beside supply.
-    """
-    return None
+    column_slugs = {c.slug for c in engine.COLUMNS}
+    totals: dict[tuple[str, str], int] = {}
+    for row in unmet_need_counts(
+        district_slugs=district_slugs,
+        since=as_of - dt.timedelta(days=UNMET_NEED_WINDOW_DAYS - 1),
+        until=as_of,
+    ):
+        columns = {_TIER_COLUMNS.get(row.tier, "")}
+        if row.cohort in column_slugs:
+            columns.add(row.cohort)
+        if row.abuse_type == "SV":
+            columns.add("sexual_violence")
+        for column in columns - {""}:
+            totals[(row.district, column)] = totals.get((row.district, column), 0) + row.count
+    return tuple(
+        engine.UnmetNeed(district=d, column=c, count=n) for (d, c), n in sorted(totals.items())
+    )
 
 
 # --------------------------------------------------------------------------------------

@@ -120,6 +120,8 @@ def area_mapping(request: HttpRequest, area: str) -> HttpResponse:
             "gaps_unverified": [
                 _gap_row(g, labels) for g in result.gaps if g["kind"] == "unverified_only"
             ],
+            "unmet_need_table": exports.unmet_need_table(result, labels),
+            "unmet_need_recorded": result.unmet_need_recorded,
             "snapshot_form": SnapshotForm(),
             "summary_tables": exports.summary_tables(result, labels),
             "fragility_table": _capped(exports.fragility_table(result, labels)),
