@@ -21,6 +21,15 @@ class AuditAction(models.TextChoices):
     SIGN_IN_FAILED = "sign_in_failed", "Failed sign-in"
     SIGN_OUT = "sign_out", "Sign out"
     TOKEN = "token", "API token issued"
+    # One Front Door events: the object is the referral (by reference) unless named.
+    REFERRAL_SUBMITTED = "referral.submitted", "Referral submitted"
+    REFERRAL_VIEWED = "referral.viewed", "Referral opened"
+    REFERRAL_TRIAGED = "referral.triaged", "Referral triaged"
+    REFERRAL_MATCHED = "referral.matched", "Referral matched"
+    REFERRAL_SENT = "referral.sent", "Referral sent to a service"
+    REFERRAL_STATUS_CHANGED = "referral.status_changed", "Referral status changed"
+    UNMET_NEED_RECORDED = "unmet_need.recorded", "Unmet need recorded"
+    RISK_POLICY_LOADED = "risk_policy.loaded", "Risk policy loaded"
 
 
 class AppendOnlyError(Exception):
@@ -44,7 +53,7 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
     object_type = models.CharField(max_length=100)
     object_id = models.CharField(max_length=100, blank=True)
     detail = models.JSONField(default=dict, blank=True)

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditAction, AuditEvent
 
 GENESIS_HASH = "0" * 64
 _PG_LOCK_KEY = 7_271_001  # advisory lock that serialises appends on PostgreSQL
@@ -74,6 +74,9 @@ def audit_record(
     request: Any = None,
 ) -> AuditEvent:
     """Append one event to the trail. Any caller may use it; it never fails silently."""
+    if action not in AuditAction.values:
+        # Refused here, not by the database: SQLite would store any string.
+        raise ValueError(f"Unknown audit action {action!r}: add it to AuditAction")
     detail = json.loads(json.dumps(detail or {}, default=str))
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
