@@ -263,9 +263,12 @@ class ServiceDetailsForm(forms.Form):
     visible_to = _date(FIELD_LABELS["visible_to"])
 
     # Plain fields that map one to one onto `services.EDITABLE_FIELDS`; the list-valued ones
-    # (genders, languages, delivery formats) have their own widgets.
+    # (genders, languages, delivery formats) have their own widgets. The self-referral quota
+    # has no widget yet: leaving it out keeps an edit from clearing it.
     PLAIN_FIELDS = tuple(
-        f for f in EDITABLE_FIELDS if f not in {"genders_served", "languages", "delivery_formats"}
+        f
+        for f in EDITABLE_FIELDS
+        if f not in {"genders_served", "languages", "delivery_formats", "self_referral_max_percent"}
     )
     SECTIONS = (
         (

@@ -273,6 +273,13 @@ COLUMNS: tuple[Column, ...] = (
     _choice("capacity_status", CapacityStatus, "Whether it is taking referrals.", "open"),
     _integer("capacity_places", "Places available.", "12", 1_000_000),
     _integer("waiting_weeks", "Typical wait, in weeks.", "4", 520),
+    _integer(
+        "self_referral_max_percent",
+        "The largest share of referrals the service takes as self-referrals, as a "
+        "percentage from 1 to 100 (blank: no limit).",
+        "",
+        100,
+    ),
     _integer("duration_weeks", "Length of the intervention, in weeks.", "26", 520),
     Column(
         "is_virtual",

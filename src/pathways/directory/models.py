@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from pathways.core.models import TimeStampedModel, TriState
@@ -205,6 +206,17 @@ class Service(TimeStampedModel):
     )
     capacity_places = models.PositiveIntegerField(null=True, blank=True)
     waiting_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    self_referral_max_percent = models.PositiveSmallIntegerField(
+        "maximum share of self-referrals (%)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=(
+            "The largest share of its referrals the service takes as self-referrals, from 1 "
+            "to 100 (for example 40). Blank: no limit. Matching offers no further "
+            "self-referral while the share over the last 90 days is at or above it."
+        ),
+    )
     duration_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
     delivery_formats = models.JSONField(default=list, blank=True)
     integrated_victim_support = models.CharField(
@@ -259,6 +271,11 @@ class Service(TimeStampedModel):
                 | models.Q(visible_to__isnull=True)
                 | models.Q(visible_from__lte=models.F("visible_to")),
                 name="service_visibility_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(self_referral_max_percent__isnull=True)
+                | models.Q(self_referral_max_percent__gte=1, self_referral_max_percent__lte=100),
+                name="service_self_referral_max_percent_1_to_100",
             ),
         ]
 

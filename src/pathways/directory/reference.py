@@ -42,6 +42,40 @@ TAXONOMIES: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
             ("criminal-court", "Criminal court", "Llys troseddol"),
         ],
     ),
+    # Pathways' own codes. A service lists the circumstances it cannot work with; a referral
+    # records those that apply to the person (Referral.circumstances); matching excludes
+    # the service when the two meet.
+    "exclusion-criteria": (
+        "Exclusion criteria",
+        "Circumstances in which the service cannot take a person on.",
+        [
+            (
+                "untreated-substance-dependency",
+                "Untreated drug or alcohol dependency",
+                "Dibyniaeth ar gyffuriau neu alcohol heb ei thrin",
+            ),
+            (
+                "acute-mental-health-crisis",
+                "Acute mental health crisis",
+                "Argyfwng iechyd meddwl acíwt",
+            ),
+            (
+                "current-da-proceedings",
+                "Current criminal proceedings for domestic abuse",
+                "Achos troseddol cyfredol am gam-drin domestig",
+            ),
+            (
+                "sexual-offence-conviction",
+                "Conviction for a sexual offence",
+                "Euogfarn am drosedd rywiol",
+            ),
+            (
+                "denies-all-abuse",
+                "Denies all abusive behaviour",
+                "Yn gwadu pob ymddygiad camdriniol",
+            ),
+        ],
+    ),
     "delivery-formats": (
         "Delivery formats",
         "How the service is delivered.",

@@ -56,6 +56,7 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "capacity_status",
     "capacity_places",
     "waiting_weeks",
+    "self_referral_max_percent",
     "duration_weeks",
     "delivery_formats",
     "integrated_victim_support",
