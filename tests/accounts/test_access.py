@@ -123,6 +123,7 @@ def _objects_of(organisation, manager, make_service, name: str) -> dict:
         )
     submitted = standards.assessment_submit(actor=manager, assessment=reviewed)
     return {
+        "reference": _referral_sent_to(service).reference,
         "service_id": service.id,
         "pk": service.id,
         "id": service.id,
@@ -131,6 +132,42 @@ def _objects_of(organisation, manager, make_service, name: str) -> dict:
         "rating_id": {"": rating.id, REVIEW_ROUTE: submitted.ratings.order_by("pk").first().id},
         "attachment_id": attachment.id,
     }
+
+
+def _referral_sent_to(service):
+    """A referral (by the walk's referrer) triaged, matched and sent to `service`."""
+    from django.utils import timezone
+
+    from pathways.accounts.models import User
+    from pathways.areas.models import Area
+    from pathways.referrals.models import ReferralChannel, ReferralRoute
+    from pathways.referrals.services.intake import ReferralInput, VictimInput, referral_submit
+    from pathways.referrals.services.status import referral_transition
+
+    referrer = User.objects.get(username="user-referrer")
+    referral, _ = referral_submit(
+        actor=referrer,
+        data=ReferralInput(
+            route=ReferralRoute.AGENCY,
+            channel=ReferralChannel.FORM,
+            source="police",
+            area_id=Area.objects.get(slug="leeds").id,
+            fields={
+                "person_name": "Walk Person",
+                "lawful_basis": "public_task",
+                "consent_status": "given",
+            },
+            victims=[VictimInput(name="Walk Victim-Survivor")],
+        ),
+    )
+    tier = {"tier": "medium_risk", "computed_tier": "medium_risk"}
+    for status, changes in (
+        ("triaged", tier),
+        ("matched", {}),
+        ("sent", {"sent_service": service, "sent_at": timezone.now()}),
+    ):
+        referral_transition(actor=None, referral=referral, to_status=status, changes=changes)
+    return referral
 
 
 @pytest.fixture
@@ -274,6 +311,7 @@ OWNED_KWARGS = {
     "rating_id",
     "attachment_id",
     "organization_id",
+    "reference",
 }
 PROVIDER_ROLES = [Role.PROVIDER_MANAGER, Role.PERPETRATOR_WORKER, Role.SUPPORT_WORKER]
 # Signed-in reads of a record that is public anyway: for anyone but a directory editor the

@@ -91,10 +91,29 @@ def test_every_role_has_a_demo_user_who_can_sign_in(demo):
 
 def test_synthetic_services_are_labelled_synthetic(demo):
     synthetic = Service.objects.filter(provenance_source=ProvenanceSource.SYNTHETIC)
-    assert synthetic.count() == 30
+    # 30 asked for, plus the front door's demonstration service.
+    assert synthetic.count() == 31
     assert all(
         s.organisation.is_synthetic and "(synthetic)" in s.organisation.name for s in synthetic
     )
+
+
+def test_demo_front_door_has_a_referral_in_every_status_and_only_synthetic_people(demo):
+    from pathways.referrals.models import Referral, ReferralStatus, UnmetNeed
+
+    statuses = set(Referral.objects.values_list("status", flat=True))
+    expected = {
+        ReferralStatus.RECEIVED,
+        ReferralStatus.TRIAGED,
+        ReferralStatus.MATCHED,
+        ReferralStatus.SENT,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.DECLINED,
+        ReferralStatus.NO_SUITABLE_SERVICE,
+    }
+    assert expected <= statuses
+    assert not Referral.objects.filter(is_synthetic=False).exists()
+    assert UnmetNeed.objects.filter(referral__isnull=False).exists()
 
 
 def test_demo_users_refused_outside_demo_modes(db, settings):

@@ -28,7 +28,7 @@ def _need(area="leeds", tier="high_risk", cohort="", abuse_type="DA", days_ago=1
 
 @pytest.mark.django_db
 def test_no_unmet_need_is_zero_not_unrecorded(reference):
-    assert unmet_need_for_districts(district_slugs=["leeds"], as_of=dt.date.today()) == ()
+    assert unmet_need_for_districts(district_slugs=["leeds"], as_of=timezone.localdate()) == ()
 
 
 @pytest.mark.django_db

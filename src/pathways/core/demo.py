@@ -73,6 +73,7 @@ class LoadReport:
     terms: int = 0
     services_created: int = 0
     users_created: int = 0
+    referrals_created: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -334,6 +335,9 @@ def load_demo(*, synthetic_services: int = 150, users: bool = True) -> LoadRepor
     standards_services.standards_load_demo()
     if users:
         _demo_users(report)
+        from pathways.referrals.demo import referrals_load_demo
+
+        report.referrals_created = referrals_load_demo()
     return report
 
 
@@ -343,4 +347,5 @@ def describe(report: LoadReport) -> dict[str, Any]:
         "taxonomy_terms": report.terms,
         "services_created": report.services_created,
         "users_created": report.users_created,
+        "referrals_created": report.referrals_created,
     }
