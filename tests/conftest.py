@@ -7,9 +7,12 @@ from django.core.cache import cache
 
 from pathways.accounts.models import Role, User
 from pathways.accounts.services import membership_grant
+from pathways.areas.models import Area
 from pathways.core.demo import load_reference
 from pathways.directory import services as directory_services
 from pathways.directory.models import OrganisationKind, ProvenanceSource
+from pathways.referrals.models import ReferralChannel, ReferralRoute
+from pathways.referrals.services.intake import ReferralInput, VictimInput, referral_submit
 
 TEST_PASSWORD = "correct-horse-battery-staple-42"
 
@@ -111,3 +114,47 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def make_referral(reference, role_users):
+    """An agency referral by the test referrer (or a self-referral with route='self')."""
+
+    def make(
+        *,
+        area: str = "leeds",
+        route: str = ReferralRoute.AGENCY,
+        actor=None,
+        victims=None,
+        key: str = "",
+        **fields,
+    ):
+        area_id = Area.objects.get(slug=area).id
+        if route == ReferralRoute.SELF:
+            data = ReferralInput(
+                route=route,
+                channel=ReferralChannel.WEB,
+                source="self",
+                area_id=area_id,
+                fields={"contact_phone": "07700 900123", **fields},
+            )
+            return referral_submit(actor=actor, data=data, idempotency_key=key)[0]
+        data = ReferralInput(
+            route=route,
+            channel=ReferralChannel.FORM,
+            source=fields.pop("source", "police"),
+            area_id=area_id,
+            fields={
+                "person_name": "Sam Example",
+                "lawful_basis": "public_task",
+                "consent_status": "given",
+                "abuse_types": ["DA"],
+                **fields,
+            },
+            victims=victims if victims is not None else [VictimInput(name="Alex Example")],
+        )
+        return referral_submit(
+            actor=actor or role_users[Role.REFERRER], data=data, idempotency_key=key
+        )[0]
+
+    return make
