@@ -36,10 +36,16 @@ run: install assets demo
 	@echo "Pathways on http://127.0.0.1:$(PORT)/  (demo users: see README)"
 	$(BIN)/pathways runserver 127.0.0.1:$(PORT)
 
+# Type-checked: every app's services, selectors and policies, as modules or packages, and
+# the pure engines the front door and mapping rest on.
+MYPY_TARGETS := $(wildcard src/pathways/*/services.py src/pathways/*/selectors.py \
+	src/pathways/*/policies.py src/pathways/*/services src/pathways/*/selectors) \
+	src/pathways/referrals/matching.py src/pathways/referrals/triage.py
+
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
-	$(BIN)/mypy src/pathways/*/services.py src/pathways/*/selectors.py src/pathways/*/policies.py
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy $(MYPY_TARGETS)
 
 check-migrations: install
 	$(BIN)/pathways makemigrations --check --dry-run
@@ -52,7 +58,19 @@ test-sqlite: install assets
 test-postgres: install assets
 	bash scripts/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider
 
-test: lint check-migrations test-sqlite test-postgres
+# Benchmarks (docs/performance.md). `make bench`: national scale, about ten minutes, writes
+# bench/results.json. `make bench-smoke`: tiny scale, checks the suite runs and query counts
+# agree at 1x and 10x data. Both use their own databases (var/bench*.sqlite3, or
+# <name>_bench_* beside a PostgreSQL DATABASE_URL), never the developer's.
+.PHONY: bench bench-smoke
+
+bench: install
+	$(BIN)/python -m bench.run --scale national
+
+bench-smoke: install
+	$(BIN)/python -m bench.run --smoke
+
+test: lint check-migrations test-sqlite test-postgres bench-smoke
 
 clean:
 	rm -rf $(VENV) node_modules var src/pathways/static/vendor src/pathways/static/build

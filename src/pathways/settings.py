@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "pathways.mapping",
     "pathways.referrals",
     "pathways.public",
+    "pathways.synth",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,17 @@
+"""Settings for the benchmark server: Pathways' own, plus a bare JSON view for the floor.
+
+Production URLs do not change: only this module points at `bench.urls`. DEBUG is off, as in
+production, so Django keeps no query log and serves no debug pages.
+"""
+
+from pathways.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.urls"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
