@@ -28,6 +28,7 @@ assets: src/pathways/static/build/app.css
 migrate: install
 	mkdir -p var
 	$(BIN)/pathways migrate --noinput
+	$(BIN)/pathways createcachetable
 
 demo: migrate
 	$(BIN)/pathways load_demo

@@ -105,6 +105,7 @@ class Databases:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(VAR / f"{self.prefix}-empty.sqlite3") + suffix).unlink(missing_ok=True)
         django(["migrate", "--noinput", "-v0"], self.url("empty"))
+        django(["createcachetable"], self.url("empty"))
         for name in names:
             if self.postgres:
                 self._pg(f'DROP DATABASE IF EXISTS "{self._db(name)}"')

@@ -22,6 +22,8 @@ def _settings_for_tests(settings, tmp_path):
     settings.TASKS_EAGER = True
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Per-test memory cache: tests without a database still render pages that count.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
 
 

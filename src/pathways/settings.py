@@ -289,3 +289,17 @@ REFERRAL_RESPONSE_DUE_DAYS = int(env("PATHWAYS_REFERRAL_RESPONSE_DUE_DAYS", "5")
 REFERRAL_FIRST_CONTACT_DUE_DAYS = int(env("PATHWAYS_REFERRAL_FIRST_CONTACT_DUE_DAYS", "7") or 7)
 # Public self-referral: at most this many submissions per address per hour.
 SELF_REFERRAL_RATE_PER_HOUR = int(env("PATHWAYS_SELF_REFERRAL_RATE_PER_HOUR", "5") or 5)
+
+# The cache holds the public self-referral rate-limit counters. It lives in the database so
+# every worker and server shares one count (`pathways createcachetable` makes the table;
+# `make migrate` runs it). PATHWAYS_CACHE=memory keeps it per process (single-process only).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        if env("PATHWAYS_CACHE", "database") == "memory"
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "pathways_cache",
+        }
+    )
+}
