@@ -730,3 +730,153 @@ def test_compare_real_versions_shows_what_an_approved_change_did(manager, editor
     v1, v2 = (ServiceVersion.objects.get(service=service, number=n).snapshot for n in (1, 2))
     keys = [c.key for c in curation.service_version_compare(v1, v2)]
     assert keys == ["waiting_weeks", "provenance_source", "provenance_detail"]
+
+
+# -- the self-referral quota and exclusion criteria ------------------------------------------
+
+
+def _facts_for(service):
+    from pathways.referrals.selectors.matching import service_facts_in_scope
+
+    return next(f for f in service_facts_in_scope() if f.id == service.pk)
+
+
+@pytest.mark.django_db
+def test_provider_proposes_quota_and_exclusion_criteria_and_matching_sees_them_once_approved(
+    manager, editor, service
+):
+    change = _propose(
+        manager,
+        service,
+        data={"self_referral_max_percent": 40},
+        term_codes=[
+            "abuse-types:DA",
+            "exclusion-criteria:acute-mental-health-crisis",
+            "exclusion-criteria:denies-all-abuse",
+        ],
+    )
+    assert change.data == {
+        "self_referral_max_percent": 40,
+        "taxonomy_terms": [
+            "abuse-types:DA",
+            "exclusion-criteria:acute-mental-health-crisis",
+            "exclusion-criteria:denies-all-abuse",
+        ],
+    }
+    before = _facts_for(service)
+    assert before.self_referral_max_percent is None
+    assert before.exclusion_criteria == frozenset()
+
+    curation.service_change_approve(change=change, actor=editor)
+
+    facts = _facts_for(service)
+    assert facts.self_referral_max_percent == 40
+    assert facts.exclusion_criteria == {"acute-mental-health-crisis", "denies-all-abuse"}
+    assert facts.abuse_types == {"DA"}
+    latest = service.versions.order_by("-number").first()
+    assert latest.snapshot["self_referral_max_percent"] == 40
+    assert "maximum share of self-referrals (%)" in latest.summary
+
+
+@pytest.mark.django_db
+def test_a_proposal_without_term_codes_keeps_the_exclusion_criteria(manager, editor, make_service):
+    service = make_service(
+        "Criteria Kept",
+        terms=("abuse-types:DA", "exclusion-criteria:sexual-offence-conviction"),
+        self_referral_max_percent=30,
+    )
+    change = _propose(manager, service, data={"waiting_weeks": 6})
+    curation.service_change_approve(change=change, actor=editor)
+    facts = _facts_for(service)
+    assert facts.exclusion_criteria == {"sexual-offence-conviction"}
+    assert facts.self_referral_max_percent == 30
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("percent", [0, 101, -5])
+def test_a_quota_outside_1_to_100_is_refused_with_words_for_people(manager, service, percent):
+    with pytest.raises(ValidationError) as caught:
+        _propose(manager, service, data={"self_referral_max_percent": percent})
+    assert caught.value.message_dict["self_referral_max_percent"] == [
+        curation.SELF_REFERRAL_PERCENT_ERROR
+    ]
+    assert not ServiceChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_quota_that_is_not_a_number_names_the_field(manager, service):
+    with pytest.raises(ValidationError) as caught:
+        _propose(manager, service, data={"self_referral_max_percent": "forty"})
+    [message] = caught.value.message_dict["self_referral_max_percent"]
+    assert message.startswith("Maximum share of self-referrals (%): ")
+
+
+@pytest.mark.django_db
+def test_an_unknown_exclusion_criterion_is_refused(manager, service):
+    with pytest.raises(ValidationError, match="Unknown term: exclusion-criteria:smoking"):
+        _propose(manager, service, term_codes=["abuse-types:DA", "exclusion-criteria:smoking"])
+    assert not ServiceChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_editor_sets_and_clears_quota_and_criteria_directly(editor, service):
+    curation.service_edit(
+        service=service,
+        actor=editor,
+        source=ProvenanceSource.QUESTIONNAIRE,
+        data={"self_referral_max_percent": 50},
+        term_codes=["abuse-types:DA", "exclusion-criteria:current-da-proceedings"],
+    )
+    facts = _facts_for(service)
+    assert (facts.self_referral_max_percent, facts.exclusion_criteria) == (
+        50,
+        {"current-da-proceedings"},
+    )
+    curation.service_edit(
+        service=service,
+        actor=editor,
+        source=ProvenanceSource.QUESTIONNAIRE,
+        data={"self_referral_max_percent": None},
+        term_codes=["abuse-types:DA"],
+    )
+    facts = _facts_for(service)
+    assert (facts.self_referral_max_percent, facts.exclusion_criteria) == (None, frozenset())
+
+
+def test_compare_shows_exclusion_criteria_and_the_quota_as_rows_of_their_own():
+    old = {
+        "self_referral_max_percent": None,
+        "taxonomy_terms": ["abuse-types:DA", "referral-routes:self"],
+    }
+    new = {
+        "self_referral_max_percent": 40,
+        "taxonomy_terms": [
+            "abuse-types:DA",
+            "abuse-types:SV",
+            "exclusion-criteria:denies-all-abuse",
+            "referral-routes:self",
+        ],
+    }
+    names = {
+        "abuse-types:SV": "Sexual violence",
+        "exclusion-criteria:denies-all-abuse": "Denies all abusive behaviour",
+    }
+    changes = {c.key: c for c in curation.service_version_compare(old, new, names=names)}
+    assert list(changes) == [
+        "self_referral_max_percent",
+        "taxonomy_terms.abuse-types",
+        "taxonomy_terms.exclusion-criteria",
+    ]
+    quota = changes["self_referral_max_percent"]
+    assert (quota.label, quota.old_display, quota.new_display) == (
+        "Maximum share of self-referrals (%)",
+        "Not set",
+        "40",
+    )
+    criteria = changes["taxonomy_terms.exclusion-criteria"]
+    assert criteria.label == "Exclusion criteria"
+    assert (criteria.old_display, criteria.added_display) == (
+        "Not set",
+        "Denies all abusive behaviour",
+    )
+    assert changes["taxonomy_terms.abuse-types"].added == ("abuse-types:SV",)

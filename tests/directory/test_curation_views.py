@@ -655,3 +655,210 @@ def test_areas_and_taxonomy_terms_render_as_checkboxes(client_for, manager, serv
     page = body(client_for(manager).get(url("propose-change", service.pk)))
     assert 'name="districts" type="checkbox"' in page
     assert 'name="abuse_types" type="checkbox"' in page
+
+
+# -- the self-referral quota and exclusion criteria ------------------------------------------
+
+
+@pytest.fixture
+def limited_service(make_service):
+    return make_service(
+        "Limited Service",
+        terms=(
+            "abuse-types:DA",
+            "referral-routes:self",
+            "exclusion-criteria:untreated-substance-dependency",
+            "exclusion-criteria:sexual-offence-conviction",
+        ),
+        self_referral_max_percent=40,
+    )
+
+
+def _criteria(service) -> set[str]:
+    return set(
+        service.taxonomy_terms.filter(taxonomy__slug="exclusion-criteria").values_list(
+            "code", flat=True
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_every_editable_field_and_proposable_taxonomy_has_a_widget_on_the_service_form(reference):
+    from pathways.directory.forms_curation import TERM_FIELDS, ServiceDetailsForm
+    from pathways.directory.services import EDITABLE_FIELDS
+
+    form = ServiceDetailsForm(snapshot=curation.empty_snapshot())
+    assert set(EDITABLE_FIELDS) <= set(form.fields)
+    assert set(TERM_FIELDS.values()) == set(curation.PROPOSABLE_TAXONOMIES)
+    assert [code for code, _name in form.fields["exclusion_criteria"].choices] == [
+        "untreated-substance-dependency",
+        "acute-mental-health-crisis",
+        "current-da-proceedings",
+        "sexual-offence-conviction",
+        "denies-all-abuse",
+    ]
+
+
+@pytest.mark.django_db
+def test_form_shows_the_quota_and_ticks_the_exclusion_criteria(
+    client_for, manager, limited_service
+):
+    response = client_for(manager).get(url("propose-change", limited_service.pk))
+    form = response.context["form"]
+    assert form["self_referral_max_percent"].value() == 40
+    assert set(form["exclusion_criteria"].value()) == {
+        "untreated-substance-dependency",
+        "sexual-offence-conviction",
+    }
+    page = body(response)
+    assert "Maximum share of self-referrals (%)" in page
+    assert 'name="self_referral_max_percent"' in page and 'inputmode="numeric"' in page
+    assert 'name="exclusion_criteria" type="checkbox"' in page
+    assert "Matching will not offer the service for a referral that records any" in page
+
+
+@pytest.mark.django_db
+def test_proposing_another_field_through_the_form_keeps_quota_and_criteria(
+    client_for, manager, editor, limited_service
+):
+    client = client_for(manager)
+    data = form_post(client.get(url("propose-change", limited_service.pk)).context["form"])
+    data["waiting_weeks"] = "7"
+    response = client.post(url("propose-change", limited_service.pk), data)
+    assert response.status_code == 302
+    change = ServiceChange.objects.get()
+    assert change.data == {"waiting_weeks": 7}
+    curation.service_change_approve(change=change, actor=editor)
+    limited_service.refresh_from_db()
+    assert limited_service.waiting_weeks == 7
+    assert limited_service.self_referral_max_percent == 40
+    assert _criteria(limited_service) == {
+        "untreated-substance-dependency",
+        "sexual-offence-conviction",
+    }
+
+
+@pytest.mark.django_db
+def test_a_direct_edit_of_another_field_keeps_quota_and_criteria(
+    client_for, editor, limited_service
+):
+    client = client_for(editor)
+    data = form_post(client.get(url("service-edit", limited_service.pk)).context["form"])
+    data.update({"phone": "0113 496 0001", "source": "desk_review"})
+    response = client.post(url("service-edit", limited_service.pk), data)
+    assert response.status_code == 302
+    limited_service.refresh_from_db()
+    assert limited_service.phone == "0113 496 0001"
+    assert limited_service.self_referral_max_percent == 40
+    assert _criteria(limited_service) == {
+        "untreated-substance-dependency",
+        "sexual-offence-conviction",
+    }
+    latest = limited_service.versions.order_by("-number").first()
+    assert latest.summary == "Edited by a directory editor: phone number"
+
+
+@pytest.mark.django_db
+def test_provider_proposes_quota_and_criteria_and_the_editor_sees_and_approves_them(
+    client_for, manager, editor, service
+):
+    client = client_for(manager)
+    data = form_post(client.get(url("propose-change", service.pk)).context["form"])
+    data.update(
+        {
+            "self_referral_max_percent": "35",
+            "exclusion_criteria": ["acute-mental-health-crisis", "denies-all-abuse"],
+        }
+    )
+    response = client.post(url("propose-change", service.pk), data)
+    assert response.status_code == 302
+    change = ServiceChange.objects.get()
+    assert change.data["self_referral_max_percent"] == 35
+    assert {
+        "exclusion-criteria:acute-mental-health-crisis",
+        "exclusion-criteria:denies-all-abuse",
+    } <= set(change.data["taxonomy_terms"])
+
+    staff = client_for(editor)
+    detail = staff.get(url("change-detail", change.pk))
+    assert [row.key for row in detail.context["diff"]] == [
+        "self_referral_max_percent",
+        "taxonomy_terms.exclusion-criteria",
+    ]
+    page = body(detail)
+    assert 'data-field="taxonomy_terms.exclusion-criteria"' in page
+    assert "Exclusion criteria" in page and "Acute mental health crisis" in page
+    assert "Maximum share of self-referrals (%)" in page
+
+    assert staff.post(url("change-approve", change.pk)).status_code == 302
+    service.refresh_from_db()
+    assert service.self_referral_max_percent == 35
+    assert _criteria(service) == {"acute-mental-health-crisis", "denies-all-abuse"}
+    versions = staff.get(url("version-compare", service.pk), {"a": "1", "b": "2"})
+    assert {"self_referral_max_percent", "taxonomy_terms.exclusion-criteria"} <= {
+        row.key for row in versions.context["diff"]
+    }
+
+
+@pytest.mark.django_db
+def test_clearing_the_quota_and_unticking_the_criteria_removes_them(
+    client_for, editor, limited_service
+):
+    client = client_for(editor)
+    data = form_post(client.get(url("service-edit", limited_service.pk)).context["form"])
+    data.update(
+        {"self_referral_max_percent": "", "exclusion_criteria": [], "source": "desk_review"}
+    )
+    assert client.post(url("service-edit", limited_service.pk), data).status_code == 302
+    limited_service.refresh_from_db()
+    assert limited_service.self_referral_max_percent is None
+    assert _criteria(limited_service) == set()
+    assert limited_service.taxonomy_terms.filter(code="DA").exists()  # other terms stay
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "Maximum share of self-referrals must be between 1 and 100"),
+        ("101", "Maximum share of self-referrals must be between 1 and 100"),
+        ("forty", "Maximum share of self-referrals must be a whole number, like 40"),
+        ("40.5", "Maximum share of self-referrals must be a whole number, like 40"),
+    ],
+)
+def test_a_quota_outside_1_to_100_is_a_form_error(
+    client_for, manager, limited_service, value, message
+):
+    client = client_for(manager)
+    data = form_post(client.get(url("propose-change", limited_service.pk)).context["form"])
+    data["self_referral_max_percent"] = value
+    response = client.post(url("propose-change", limited_service.pk), data)
+    assert response.status_code == 400
+    page = body(response)
+    assert "There is a problem" in page and message in page
+    assert 'href="#id_self_referral_max_percent"' in page
+    assert not ServiceChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_unknown_exclusion_criterion_is_a_form_error(client_for, manager, limited_service):
+    client = client_for(manager)
+    data = form_post(client.get(url("propose-change", limited_service.pk)).context["form"])
+    data["exclusion_criteria"] = ["smoking"]
+    response = client.post(url("propose-change", limited_service.pk), data)
+    assert response.status_code == 400
+    assert "Select a valid choice" in body(response)
+    assert not ServiceChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_manage_page_shows_the_quota_and_the_exclusion_criteria(
+    client_for, manager, limited_service, service
+):
+    client = client_for(manager)
+    page = body(client.get(url("manage-service", limited_service.pk)))
+    assert 'data-field="self_referral_max_percent"' in page and "40%" in page
+    assert 'data-field="exclusion_criteria"' in page
+    assert "Untreated drug or alcohol dependency, Conviction for a sexual offence" in page
+    plain = body(client.get(url("manage-service", service.pk)))
+    assert "No limit" in plain and "None stated" in plain

@@ -218,3 +218,35 @@ def test_anonymous_export_is_sent_to_sign_in(client, db):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:sign-in"))
+
+
+def test_export_writes_the_self_referral_quota_and_exclusion_criteria(
+    make_service, commissioner_client
+):
+    make_service(
+        "Limited Service",
+        terms=(
+            "abuse-types:DA",
+            "exclusion-criteria:denies-all-abuse",
+            "exclusion-criteria:untreated-substance-dependency",
+        ),
+        self_referral_max_percent=40,
+    )
+    make_service("Open Service")
+
+    csv_content = body(commissioner_client.get(DOWNLOAD_URL, {"format": "csv"}))
+    limited, plain = csv_rows(csv_content)
+    # Codes in the taxonomy's own order, as the other term columns are.
+    assert limited["exclusion_criteria"] == "untreated-substance-dependency; denies-all-abuse"
+    assert limited["self_referral_max_percent"] == "40"
+    assert limited["abuse_types"] == "DA"
+    assert (plain["exclusion_criteria"], plain["self_referral_max_percent"]) == ("", "")
+
+    workbook = load_workbook(
+        io.BytesIO(body(commissioner_client.get(DOWNLOAD_URL, {"format": "xlsx"}))),
+        read_only=True,
+    )
+    header, first, *_ = workbook["Services"].iter_rows(values_only=True)
+    cells = dict(zip_longest(header, first))
+    assert cells["self_referral_max_percent"] == 40  # a number, not text
+    assert cells["exclusion_criteria"] == "untreated-substance-dependency; denies-all-abuse"

@@ -51,6 +51,8 @@ GOOD_ROW = {
     "languages": "en; ur",
     "capacity_status": "open",
     "waiting_weeks": "4",
+    "self_referral_max_percent": "40",
+    "exclusion_criteria": "acute-mental-health-crisis; Denies-All-Abuse",
     "duration_weeks": "26",
     "integrated_victim_support": "partner",
     "cost_per_user": "1250.00",
@@ -159,6 +161,7 @@ def test_csv_upload_creates_services_with_claims_areas_terms_and_provenance(
     assert service.funding_ends.isoformat() == "2027-03-31"
     assert service.languages == ["en", "ur"]
     assert service.delivery_formats == ["group"]
+    assert service.self_referral_max_percent == 40
     assert service.provenance_source == ProvenanceSource.QUESTIONNAIRE
     assert service.provenance_detail == "Provider questionnaire 2026"
     claims = {c.dimension: (c.value, c.evidence_level) for c in service.claims.all()}
@@ -171,6 +174,8 @@ def test_csv_upload_creates_services_with_claims_areas_terms_and_provenance(
         "abuse-types:DA",
         "abuse-types:stalking",
         "delivery-formats:group",
+        "exclusion-criteria:acute-mental-health-crisis",
+        "exclusion-criteria:denies-all-abuse",  # stored as the taxonomy spells it
         "referral-routes:police",
         "referral-routes:self",
     ]
@@ -352,6 +357,22 @@ def test_a_bad_row_in_an_update_leaves_the_existing_service_unchanged(reference,
         ({"funding_ends": "2027-02-30"}, "funding_ends", "'2027-02-30' is not a real date"),
         ({"name": ""}, "name", "Enter the name of the service"),
         ({"abuse_types": "DA; XX"}, "abuse_types", "'XX' is not one of DA, SV, CSE"),
+        (
+            {"exclusion_criteria": "denies-all-abuse; smoking"},
+            "exclusion_criteria",
+            "'smoking' is not one of untreated-substance-dependency, acute-mental-health-crisis",
+        ),
+        ({"self_referral_max_percent": "0"}, "self_referral_max_percent", "0 is less than 1"),
+        (
+            {"self_referral_max_percent": "101"},
+            "self_referral_max_percent",
+            "101 is more than 100",
+        ),
+        (
+            {"self_referral_max_percent": "40%"},
+            "self_referral_max_percent",
+            "'40%' is not a whole number",
+        ),
         ({"email": "not-an-email"}, "email", "'not-an-email' is not an email address"),
         ({"url": "example.org"}, "url", "is not a web address starting with http"),
         ({"min_age": "eighteen"}, "min_age", "'eighteen' is not a whole number"),
@@ -631,6 +652,65 @@ def test_json_that_is_not_oruk_shaped_fails_with_a_file_error(reference, commiss
     assert "Open Referral UK" in job.errors[0]["message"]
 
 
+# --- Self-referral quota and exclusion criteria ---------------------------------------------
+
+
+def _criteria(service: Service) -> set[str]:
+    return set(
+        service.taxonomy_terms.filter(taxonomy__slug="exclusion-criteria").values_list(
+            "code", flat=True
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"exclusion_criteria": "denies-all-abuse; no-such-code"},
+        {"self_referral_max_percent": "0"},
+        {"self_referral_max_percent": "150"},
+    ],
+)
+def test_a_bad_quota_or_criterion_fails_the_import_and_changes_nothing(
+    reference, commissioner, bad
+):
+    run_job(commissioner, csv_bytes([row()]), "csv")
+    service = Service.objects.get(external_ref="imp-1")
+    before = counts()
+
+    changed = row(self_referral_max_percent="25", exclusion_criteria="sexual-offence-conviction")
+    job = run_job(commissioner, csv_bytes([changed, row(external_ref="imp-2", **bad)]), "csv")
+
+    assert job.status == ImportStatus.FAILED
+    [field] = bad
+    assert [(e["row"], e["field"]) for e in job.errors] == [(3, field)]
+    assert counts() == before
+    service.refresh_from_db()
+    assert service.self_referral_max_percent == 40
+    assert _criteria(service) == {"acute-mental-health-crisis", "denies-all-abuse"}
+
+
+def test_the_exclusion_criteria_column_replaces_only_those_terms(reference, commissioner):
+    run_job(commissioner, csv_bytes([row()]), "csv")
+    service = Service.objects.get(external_ref="imp-1")
+    header = ["external_ref", "organisation", "name", "exclusion_criteria"]
+    content = csv_bytes([row(exclusion_criteria="current-da-proceedings")], header)
+
+    job = run_job(commissioner, content, "csv")
+
+    assert job.updated_count == 1, job.errors
+    assert _criteria(service) == {"current-da-proceedings"}
+    assert set(
+        service.taxonomy_terms.filter(taxonomy__slug="abuse-types").values_list("code", flat=True)
+    ) == {"DA", "stalking"}
+    service.refresh_from_db()
+    assert service.self_referral_max_percent == 40  # its column is not in the file
+
+    blank = run_job(commissioner, csv_bytes([row(exclusion_criteria="")], header), "csv")
+    assert blank.updated_count == 1, blank.errors
+    assert _criteria(service) == set()
+
+
 # --- Round trips ----------------------------------------------------------------------------
 
 
@@ -644,7 +724,13 @@ def test_exported_directory_imports_back_with_no_changes_or_duplicates(
             "risk_high": {"value": "yes", "evidence_level": "verified"},
             "adults": {"value": "unknown"},
         },
-        terms=("abuse-types:DA", "referral-routes:self", "delivery-formats:group"),
+        terms=(
+            "abuse-types:DA",
+            "referral-routes:self",
+            "delivery-formats:group",
+            "exclusion-criteria:acute-mental-health-crisis",
+            "exclusion-criteria:current-da-proceedings",
+        ),
         areas=("leeds", "bradford"),
         description="=SUM(A1:A2) is not a formula\nsecond line",
         phone="+44 113 496 0000",
@@ -652,6 +738,7 @@ def test_exported_directory_imports_back_with_no_changes_or_duplicates(
         languages=["en", "cy"],
         cost_per_user="99.90",
         delivery_formats=["group"],
+        self_referral_max_percent=40,
     )
     directory_services.service_create(
         organisation=Organisation.objects.get(name="Provider One"),

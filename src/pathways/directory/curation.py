@@ -87,7 +87,22 @@ from .services import (
 )
 
 # The taxonomies a proposal may set. Terms of any other taxonomy are kept as they are.
-PROPOSABLE_TAXONOMIES: tuple[str, ...] = ("abuse-types", "referral-routes", "delivery-formats")
+# `term_codes` replaces the service's terms in all of these at once, so a caller that
+# passes terms must pass every proposable taxonomy it means to keep (the form does).
+PROPOSABLE_TAXONOMIES: tuple[str, ...] = (
+    "abuse-types",
+    "referral-routes",
+    "delivery-formats",
+    "exclusion-criteria",
+)
+
+# What each proposable taxonomy is called where a person reads a diff.
+TAXONOMY_LABELS: dict[str, str] = {
+    "abuse-types": "Types of abuse",
+    "referral-routes": "Who can refer",
+    "delivery-formats": "How it is delivered",
+    "exclusion-criteria": "Exclusion criteria",
+}
 
 # Sources an editor may state when editing directly. Synthetic data is only made by the loader.
 EDITOR_SOURCES: tuple[str, ...] = (
@@ -121,6 +136,7 @@ FIELD_LABELS: dict[str, str] = {
     "capacity_status": "Taking referrals",
     "capacity_places": "Places",
     "waiting_weeks": "Waiting time in weeks",
+    "self_referral_max_percent": "Maximum share of self-referrals (%)",
     "duration_weeks": "Length in weeks",
     "delivery_formats": "Delivery formats",
     "integrated_victim_support": "Support for partners and ex-partners",
@@ -140,7 +156,7 @@ FIELD_LABELS: dict[str, str] = {
     "provenance_source": "Source of the record",
     "provenance_detail": "Source detail",
     "areas": "Areas served",
-    "taxonomy_terms": "Types, referral routes and formats",
+    "taxonomy_terms": "Types of abuse, referral routes, delivery formats and exclusion criteria",
 }
 
 META_KEYS: tuple[str, ...] = (
@@ -153,6 +169,7 @@ RELATION_KEYS: tuple[str, ...] = ("claims", "areas", "taxonomy_terms")
 
 VISIBLE_TO_ERROR = "Visible to date must be the same as or after visible from date"
 MAX_AGE_ERROR = "Maximum age must be the same as or more than minimum age"
+SELF_REFERRAL_PERCENT_ERROR = "Maximum share of self-referrals must be between 1 and 100"
 NOTHING_CHANGED = (
     "You have not changed anything. If the entry is still correct, confirm it instead."
 )
@@ -265,8 +282,12 @@ def _normalise_fields(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_ranges(values: Mapping[str, Any]) -> None:
-    """Visibility dates and ages in order, with the words a form shows (not a database error)."""
+    """Visibility dates and ages in order, and the self-referral share from 1 to 100, with
+    the words a form shows (not a model validator's or the database's)."""
     errors: dict[str, str] = {}
+    percent = values.get("self_referral_max_percent")
+    if percent is not None and not 1 <= percent <= 100:
+        errors["self_referral_max_percent"] = SELF_REFERRAL_PERCENT_ERROR
     visible_from, visible_to = values.get("visible_from"), values.get("visible_to")
     if visible_from and visible_to and visible_to < visible_from:
         errors["visible_to"] = VISIBLE_TO_ERROR
@@ -275,6 +296,15 @@ def _check_ranges(values: Mapping[str, Any]) -> None:
         errors["max_age"] = MAX_AGE_ERROR
     if errors:
         raise ValidationError(errors)
+
+
+_RANGE_FIELDS = (
+    "visible_from",
+    "visible_to",
+    "min_age",
+    "max_age",
+    "self_referral_max_percent",
+)
 
 
 def _validate_candidate(
@@ -291,12 +321,7 @@ def _validate_candidate(
         )
     for name, value in values.items():
         setattr(candidate, name, value)
-    _check_ranges(
-        {
-            name: getattr(candidate, name)
-            for name in ("visible_from", "visible_to", "min_age", "max_age")
-        }
-    )
+    _check_ranges({name: getattr(candidate, name) for name in _RANGE_FIELDS})
     candidate.full_clean(
         exclude=["organisation", "provenance_recorded_by", "deleted_by", "external_ref"],
         validate_unique=False,
@@ -559,10 +584,7 @@ def service_change_approve(
                 f"now version {current}). Check the differences and confirm to approve anyway.",
                 code="stale",
             )
-        ranges = {
-            name: getattr(service, name)
-            for name in ("visible_from", "visible_to", "min_age", "max_age")
-        }
+        ranges = {name: getattr(service, name) for name in _RANGE_FIELDS}
         _check_ranges({**ranges, **arguments["data"]})
         service = service_update(
             service=service,
@@ -1100,7 +1122,7 @@ def _display(key: str, value: Any, names: Mapping[str, str]) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, list | tuple):
-        lookup = names if key in ("areas", "taxonomy_terms") else {}
+        lookup = names if key == "areas" or key.startswith("taxonomy_terms") else {}
         return ", ".join(lookup.get(str(item), str(item)) for item in value)
     return str(value)
 
@@ -1122,8 +1144,10 @@ def service_version_compare(
     """The fields that differ between two snapshots, old against new, in form order.
 
     Pure: no database. Plain fields compare by value; each claim compares by dimension;
-    areas and taxonomy terms compare as sets and report what was added and removed.
-    `names` optionally maps area slugs and "taxonomy:code" strings to display names.
+    areas compare as a set, and taxonomy terms as one set per taxonomy (key
+    `taxonomy_terms.<slug>`, so exclusion criteria are a row of their own), each reporting
+    what was added and removed. `names` optionally maps area slugs and "taxonomy:code"
+    strings to display names.
     """
     names = names or {}
     changes: list[FieldChange] = []
@@ -1164,16 +1188,49 @@ def service_version_compare(
                 new_display=_display_claim(after),
             )
         )
-    for key in ("areas", "taxonomy_terms"):
-        if key not in old and key not in new:
-            continue
-        before_set, after_set = set(old.get(key) or []), set(new.get(key) or [])
-        if before_set == after_set:
-            continue
+    if "areas" in old or "areas" in new:
+        _compare_set(
+            changes, "areas", FIELD_LABELS["areas"], old.get("areas"), new.get("areas"), names
+        )
+    if "taxonomy_terms" in old or "taxonomy_terms" in new:
+        old_terms = _by_taxonomy(old.get("taxonomy_terms"))
+        new_terms = _by_taxonomy(new.get("taxonomy_terms"))
+        slugs = [s for s in TAXONOMY_LABELS if s in old_terms or s in new_terms]
+        slugs += sorted((set(old_terms) | set(new_terms)) - set(TAXONOMY_LABELS))
+        for slug in slugs:
+            label = TAXONOMY_LABELS.get(slug) or slug.replace("-", " ").capitalize()
+            _compare_set(
+                changes,
+                f"taxonomy_terms.{slug}",
+                label,
+                old_terms.get(slug),
+                new_terms.get(slug),
+                names,
+            )
+    return changes
+
+
+def _by_taxonomy(codes: Iterable[str] | None) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for code in codes or []:
+        grouped.setdefault(code.split(":", 1)[0], []).append(code)
+    return grouped
+
+
+def _compare_set(
+    changes: list[FieldChange],
+    key: str,
+    label: str,
+    old: Iterable[str] | None,
+    new: Iterable[str] | None,
+    names: Mapping[str, str],
+) -> None:
+    before_set, after_set = set(old or []), set(new or [])
+    if before_set != after_set:
         changes.append(
             FieldChange(
                 key=key,
-                label=FIELD_LABELS[key],
+                label=label,
                 old=sorted(before_set),
                 new=sorted(after_set),
                 old_display=_display(key, sorted(before_set), names),
@@ -1184,7 +1241,6 @@ def service_version_compare(
                 removed_display=_display(key, sorted(before_set - after_set), names),
             )
         )
-    return changes
 
 
 def _same(before: Any, after: Any) -> bool:

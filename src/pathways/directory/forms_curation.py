@@ -20,8 +20,10 @@ from .curation import (
     EDITOR_SOURCES,
     FIELD_LABELS,
     MAX_AGE_ERROR,
+    PROPOSABLE_TAXONOMIES,
     REVIEW_REASONS,
     REVIEW_SORTS,
+    SELF_REFERRAL_PERCENT_ERROR,
     VISIBLE_TO_ERROR,
 )
 from .models import (
@@ -113,6 +115,14 @@ def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
 
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+# Checkbox groups of the service form -> the taxonomy whose terms they set. They must
+# cover `curation.PROPOSABLE_TAXONOMIES`: the form replaces the terms of each of them.
+TERM_FIELDS: dict[str, str] = {
+    "abuse_types": "abuse-types",
+    "referral_routes": "referral-routes",
+    "delivery_formats": "delivery-formats",
+    "exclusion_criteria": "exclusion-criteria",
+}
 AREA_KIND_ORDER: list[str] = [
     AreaKind.COMBINED_AUTHORITY,
     AreaKind.POLICE_FORCE_AREA,
@@ -193,6 +203,16 @@ class ServiceDetailsForm(forms.Form):
     )
     eligibility_text = _textarea(FIELD_LABELS["eligibility_text"])
     exclusions_text = _textarea(FIELD_LABELS["exclusions_text"])
+    exclusion_criteria = forms.MultipleChoiceField(
+        label=_("Exclusion criteria"),
+        required=False,
+        help_text=_(
+            "Select the circumstances in which the service cannot take a person on. "
+            "Matching will not offer the service for a referral that records any "
+            "circumstance you select"
+        ),
+        widget=forms.CheckboxSelectMultiple,
+    )
     referral_routes = forms.MultipleChoiceField(
         label=_("Who can refer"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -209,6 +229,26 @@ class ServiceDetailsForm(forms.Form):
         **_whole_number(FIELD_LABELS["capacity_places"], 0, 100000)
     )
     waiting_weeks = forms.IntegerField(**_whole_number(FIELD_LABELS["waiting_weeks"], 0, 520))
+    self_referral_max_percent = forms.IntegerField(
+        label=FIELD_LABELS["self_referral_max_percent"],
+        required=False,
+        min_value=1,
+        max_value=100,
+        help_text=_(
+            "The largest share of its referrals the service takes from people referring "
+            "themselves, as a whole number from 1 to 100, like 40. While self-referrals "
+            "over the last 90 days are at or above this share, matching does not offer the "
+            "service to people referring themselves. Leave blank for no limit"
+        ),
+        error_messages={
+            "invalid": _("Maximum share of self-referrals must be a whole number, like 40"),
+            "min_value": SELF_REFERRAL_PERCENT_ERROR,
+            "max_value": SELF_REFERRAL_PERCENT_ERROR,
+        },
+        widget=forms.TextInput(
+            attrs={"data-govuk-width": "3", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
     duration_weeks = forms.IntegerField(**_whole_number(FIELD_LABELS["duration_weeks"], 0, 520))
     delivery_formats = forms.MultipleChoiceField(
         label=_("How it is delivered"), required=False, widget=forms.CheckboxSelectMultiple
@@ -263,12 +303,10 @@ class ServiceDetailsForm(forms.Form):
     visible_to = _date(FIELD_LABELS["visible_to"])
 
     # Plain fields that map one to one onto `services.EDITABLE_FIELDS`; the list-valued ones
-    # (genders, languages, delivery formats) have their own widgets. The self-referral quota
-    # has no widget yet: leaving it out keeps an edit from clearing it.
+    # (genders, languages, delivery formats) have their own widgets. Every editable field
+    # must have a widget here: one left out would be cleared by every edit.
     PLAIN_FIELDS = tuple(
-        f
-        for f in EDITABLE_FIELDS
-        if f not in {"genders_served", "languages", "delivery_formats", "self_referral_max_percent"}
+        f for f in EDITABLE_FIELDS if f not in {"genders_served", "languages", "delivery_formats"}
     )
     SECTIONS = (
         (
@@ -295,6 +333,7 @@ class ServiceDetailsForm(forms.Form):
                 "languages",
                 "eligibility_text",
                 "exclusions_text",
+                "exclusion_criteria",
             ),
         ),
         (
@@ -305,6 +344,7 @@ class ServiceDetailsForm(forms.Form):
                 "capacity_status",
                 "capacity_places",
                 "waiting_weeks",
+                "self_referral_max_percent",
                 "duration_weeks",
                 "delivery_formats",
                 "is_virtual",
@@ -356,16 +396,13 @@ class ServiceDetailsForm(forms.Form):
     def _set_reference_choices(self) -> None:
         terms: dict[str, list[tuple[str, str]]] = {}
         for slug, code, name in (
-            TaxonomyTerm.objects.filter(
-                taxonomy__slug__in=["abuse-types", "referral-routes", "delivery-formats"]
-            )
+            TaxonomyTerm.objects.filter(taxonomy__slug__in=PROPOSABLE_TAXONOMIES)
             .order_by("sort_order", "name")
             .values_list("taxonomy__slug", "code", "name")
         ):
             terms.setdefault(slug, []).append((code, name))
-        _choice(self, "abuse_types").choices = terms.get("abuse-types", [])
-        _choice(self, "referral_routes").choices = terms.get("referral-routes", [])
-        _choice(self, "delivery_formats").choices = terms.get("delivery-formats", [])
+        for field_name, slug in TERM_FIELDS.items():
+            _choice(self, field_name).choices = terms.get(slug, [])
         districts, wider = [], []
         areas = sorted(
             Area.objects.only("slug", "name", "kind"),
@@ -438,6 +475,7 @@ class ServiceDetailsForm(forms.Form):
 
         initial["abuse_types"] = codes("abuse-types")
         initial["referral_routes"] = codes("referral-routes")
+        initial["exclusion_criteria"] = codes("exclusion-criteria")
         initial["delivery_formats"] = sorted(
             set(codes("delivery-formats")) | set(snapshot.get("delivery_formats") or [])
         )
@@ -536,11 +574,13 @@ class ServiceDetailsForm(forms.Form):
             }
             for dimension in ClaimDimension
         }
-        term_codes = (
-            [f"abuse-types:{code}" for code in cleaned.get("abuse_types") or []]
-            + [f"referral-routes:{code}" for code in cleaned.get("referral_routes") or []]
-            + [f"delivery-formats:{code}" for code in cleaned.get("delivery_formats") or []]
-        )
+        # Every proposable taxonomy is sent, so the service's terms in it are replaced by
+        # what is ticked (an untouched group is sent as it was and so does not change).
+        term_codes = [
+            f"{slug}:{code}"
+            for field_name, slug in TERM_FIELDS.items()
+            for code in cleaned.get(field_name) or []
+        ]
         areas = sorted({*(cleaned.get("districts") or []), *(cleaned.get("wider_areas") or [])})
         return {"data": data, "claims": claims, "area_slugs": areas, "term_codes": term_codes}
 

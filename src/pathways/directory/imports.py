@@ -89,6 +89,7 @@ class Column:
     choices: type[models.TextChoices] | None = None
     taxonomy: str = ""
     dimension: str = ""
+    minimum: int = 0
     maximum: int | None = None
     required: bool = False
 
@@ -136,8 +137,8 @@ def _choice(name: str, choices: type[models.TextChoices], guidance: str, example
     return Column(name, "choice", guidance, example, field=name, choices=choices)
 
 
-def _integer(name: str, guidance: str, example: str, maximum: int) -> Column:
-    return Column(name, "integer", guidance, example, field=name, maximum=maximum)
+def _integer(name: str, guidance: str, example: str, maximum: int, minimum: int = 0) -> Column:
+    return Column(name, "integer", guidance, example, field=name, minimum=minimum, maximum=maximum)
 
 
 def _date(name: str, guidance: str, example: str = "") -> Column:
@@ -269,6 +270,13 @@ COLUMNS: tuple[Column, ...] = (
     ),
     _text("eligibility_text", "Who is eligible, as published."),
     _text("exclusions_text", "Who is excluded, as published."),
+    _terms(
+        "exclusion_criteria",
+        "exclusion-criteria",
+        "Circumstances in which the service cannot take a person on: codes separated by "
+        "semicolons. Matching does not offer the service for a referral with any of them.",
+        "",
+    ),
     _text("referral_routes_text", "Referral routes as published (free text)."),
     _choice("capacity_status", CapacityStatus, "Whether it is taking referrals.", "open"),
     _integer("capacity_places", "Places available.", "12", 1_000_000),
@@ -279,6 +287,7 @@ COLUMNS: tuple[Column, ...] = (
         "percentage from 1 to 100 (blank: no limit).",
         "",
         100,
+        minimum=1,
     ),
     _integer("duration_weeks", "Length of the intervention, in weeks.", "26", 520),
     Column(
@@ -599,6 +608,8 @@ def _parse_integer(column: Column, text: str) -> int | None:
     if not re.fullmatch(r"\d+", text):
         raise CellError(f"'{text}' is not a whole number of 0 or more")
     number = int(text)
+    if number < column.minimum:
+        raise CellError(f"{number} is less than {column.minimum}")
     if column.maximum is not None and number > column.maximum:
         raise CellError(f"{number} is more than {column.maximum}")
     return number

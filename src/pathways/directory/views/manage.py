@@ -135,6 +135,7 @@ def manage_service(request: HttpRequest, service_id: Any) -> HttpResponse:
             "abuse_types": [t for t in terms if t.taxonomy.slug == "abuse-types"],
             "routes": [t for t in terms if t.taxonomy.slug == "referral-routes"],
             "formats": [t for t in terms if t.taxonomy.slug == "delivery-formats"],
+            "exclusion_criteria": [t for t in terms if t.taxonomy.slug == "exclusion-criteria"],
             "changes": curation.change_list_for_service(service=service),
             "stale": selectors.service_is_stale(service),
             "unconfirmed": selectors.service_is_unconfirmed(service),
