@@ -83,10 +83,6 @@ def test_switching_to_welsh_returns_to_the_same_page_in_welsh(client, areas):
     assert 'value="en" lang="en"' in html  # and back to English
 
 
-def test_other_public_pages_do_not_offer_the_language_switch(client, areas):
-    assert 'action="/language/"' not in client.get("/").content.decode()
-
-
 def test_form_asks_only_what_is_needed(client, areas):
     html = client.get(FORM).content.decode()
     form = re.search(r'<form method="post" action="/self-referral/details/".*?</form>', html, re.S)
@@ -142,6 +138,9 @@ def test_a_self_referral_is_recorded_and_its_reference_shown_once(client, areas)
     assert done.status_code == 200
     assert referral.reference in done.content.decode()
     assert "no-store" in done["Cache-Control"]
+    # No language switch: switching reloads the page, and the reference is shown only once.
+    assert 'action="/language/"' not in done.content.decode()
+    assert 'action="/language/"' in client.get(START).content.decode()
     assert SESSION_REFERENCE not in client.session
     assert done.cookies[settings.SESSION_COOKIE_NAME].value == ""  # the cookie goes too
     again = client.get(DONE)

@@ -1,9 +1,14 @@
-"""The Welsh catalogue covers every string of the self-referral pages and the chrome around
-them, and the compiled catalogue is the one the translations say.
+"""The Welsh catalogue covers every string of the public pages (the self-referral, the
+service search and service pages, the evidence library, published mapping summaries, the
+privacy, accessibility and error pages) and the chrome around them, and the compiled
+catalogue is the one the translations say.
 
 Strings are found the way `makemessages` finds them: Django's own `templatize` turns each
-template into gettext calls, and the form's labels, hints, choices and messages are read
-from the form itself. A page that grows a new string fails here until it is translated.
+template into gettext calls, and the forms' labels, hints, choices and messages are read
+from the forms themselves. A page that grows a new string fails here until it is
+translated, and text typed into a public template without `{% translate %}` fails too.
+tests/public/test_welsh_public_pages.py renders every public page in Welsh and fails if it
+uses a template missing from the lists here.
 """
 
 from __future__ import annotations
@@ -12,15 +17,18 @@ import ast
 import gettext
 import re
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from django import forms
 from django.conf import settings
+from django.template.base import Lexer, TokenType
 from django.template.loader import get_template
 from django.utils import translation
 from django.utils.translation.template import templatize
 
+from pathways.public.forms import ServiceSearchForm
 from pathways.referrals import forms_intake, reference
 from pathways.referrals.forms_intake import SELF_REFERRAL_MESSAGES, SelfReferralForm
 
@@ -35,11 +43,37 @@ SELF_REFERRAL_TEMPLATES = [
     "public_base.html",
     "govuk/field.html",
     "govuk/error_summary.html",
-    "referrals/public/_language_switch.html",
     "referrals/public/start.html",
     "referrals/public/form.html",
     "referrals/public/done.html",
 ]
+
+# Every other template a public page is built from.
+PUBLIC_TEMPLATES = [
+    "403.html",
+    "404.html",
+    "500.html",
+    "govuk/pagination.html",
+    "govuk/tag.html",
+    "public/_language_switch.html",
+    "public/home.html",
+    "public/service_detail.html",
+    "public/privacy.html",
+    "public/accessibility.html",
+    "evidence/library.html",
+    "evidence/approach_detail.html",
+    "evidence/_service_evidence.html",
+    "standards/_service_assessment_summary.html",
+    "mapping/published_list.html",
+    "mapping/published_area.html",
+    "mapping/_public_summary.html",
+]
+
+# Text a public template may carry untranslated, and why.
+LITERAL_TEXT_ALLOWED = {
+    # Each language is named in itself, with its own lang attribute.
+    "public/_language_switch.html": {"English", "Cymraeg"},
+}
 
 _STRING = r"""u?(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
 _CALL = re.compile(rf"\b(gettext|ngettext|pgettext|npgettext)\(\s*({_STRING}(?:\s*,\s*{_STRING})*)")
@@ -61,6 +95,59 @@ def template_msgids(name: str) -> set[tuple[str, ...]]:
         else:
             found.add((f"{strings[0]}\x04{strings[1]}", strings[2]))
     return found
+
+
+_SPOKEN = {"aria-label", "title", "alt", "placeholder"}
+
+
+class _Literal(HTMLParser):
+    """Text and spoken attributes left in a template once its tags and variables are gone."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag in {"script", "style"}:
+            self._skip += 1
+        self.found.extend(v or "" for k, v in attributes.items() if k in _SPOKEN)
+
+    def handle_endtag(self, tag):
+        if tag in {"script", "style"}:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.found.append(data)
+
+
+def literal_text(name: str) -> set[str]:
+    """Words a template shows that no `{% translate %}` or `{% blocktranslate %}` covers."""
+    source = Path(get_template(name).origin.name).read_text(encoding="utf-8")
+    skeleton: list[str] = []
+    inside = None  # the tag whose end we are waiting for: endblocktranslate, endcomment
+    for token in Lexer(source).tokenize():
+        if inside:
+            if token.token_type == TokenType.BLOCK and token.contents.split()[0] == inside:
+                inside = None
+            continue
+        if token.token_type == TokenType.TEXT:
+            skeleton.append(token.contents)
+        elif token.token_type == TokenType.BLOCK:
+            command = token.contents.split()[0]
+            if command in {"blocktranslate", "blocktrans", "comment", "verbatim"}:
+                inside = f"end{command}"
+            elif token.contents == "block robots":  # the robots meta tag's content
+                inside = "endblock"
+            skeleton.append("\x00")
+        elif token.token_type == TokenType.VAR:
+            skeleton.append("\x00")
+    parser = _Literal()
+    parser.feed("".join(skeleton))
+    words = {" ".join(text.replace("\x00", " ").split()) for text in parser.found}
+    return {w for w in words if re.search(r"[A-Za-z]{2}", w)}
 
 
 def _english(text: object) -> str:
@@ -170,6 +257,41 @@ def test_every_string_in_the_self_referral_templates_has_a_welsh_translation(nam
     msgids = template_msgids(name)
     assert msgids, f"found no translatable strings in {name}"
     assert _missing_from_catalogue(msgids) == []
+
+
+@pytest.mark.parametrize("name", PUBLIC_TEMPLATES)
+def test_every_string_in_the_other_public_templates_has_a_welsh_translation(name):
+    assert _missing_from_catalogue(template_msgids(name)) == []
+
+
+@pytest.mark.parametrize("name", SELF_REFERRAL_TEMPLATES + PUBLIC_TEMPLATES)
+def test_public_templates_have_no_text_outside_translate_tags(name):
+    assert literal_text(name) - LITERAL_TEXT_ALLOWED.get(name, set()) == set()
+
+
+@pytest.mark.django_db
+def test_every_label_choice_and_message_of_the_service_search_has_a_welsh_translation(reference):
+    from pathways.areas.models import Area
+    from pathways.directory.models import TaxonomyTerm
+
+    form = ServiceSearchForm()
+    names = set(Area.objects.values_list("name", flat=True))
+    names |= set(TaxonomyTerm.objects.values_list("name", flat=True))
+    ours = form_messages(form) - django_default_messages(form) - names
+    ours -= {_english(message) for message in SELF_REFERRAL_MESSAGES.values()}
+    assert _missing_from_catalogue({(text,) for text in ours}) == []
+
+
+@pytest.mark.django_db
+def test_the_service_search_names_places_and_terms_in_welsh(reference):
+    with translation.override("cy"):
+        form = ServiceSearchForm()
+        assert ("cardiff", "Caerdydd") in form.fields["area"].choices
+        assert ("DA", "Cam-drin domestig") in form.fields["abuse"].choices
+        assert ("self", "Hunangyfeirio") in form.fields["route"].choices
+        assert ("adults", "Yn gweithio gydag oedolion") in [
+            (value, str(label)) for value, label in form.fields["cohort"].choices
+        ]
 
 
 @pytest.mark.django_db

@@ -9,6 +9,9 @@ from pathways.areas.selectors import area_list_districts
 from pathways.directory.models import COHORT_DIMENSIONS, ClaimDimension, TaxonomyTerm
 from pathways.directory.selectors import ServiceFilters
 
+from .labels import translated
+from .language import is_welsh, local_name
+
 RISK_CHOICES = [
     ("", _("Any level of risk")),
     (ClaimDimension.RISK_STANDARD, _("Standard or low risk")),
@@ -18,38 +21,65 @@ RISK_CHOICES = [
 
 
 def _term_choices(taxonomy: str, blank: str) -> list[tuple[str, str]]:
+    welsh = is_welsh()
     return [("", blank)] + [
-        (code, name)
-        for code, name in TaxonomyTerm.objects.filter(taxonomy__slug=taxonomy)
+        (code, name_cy if welsh and name_cy else name)
+        for code, name, name_cy in TaxonomyTerm.objects.filter(taxonomy__slug=taxonomy)
         .order_by("sort_order")
-        .values_list("code", "name")
+        .values_list("code", "name", "name_cy")
     ]
 
 
 class ServiceSearchForm(forms.Form):
-    q = forms.CharField(label=_("Search by name or keyword"), required=False, max_length=100)
-    area = forms.ChoiceField(label=_("Where do you live?"), required=False)
-    risk = forms.ChoiceField(
-        label=_("Level of risk the service works with"), required=False, choices=RISK_CHOICES
+    q = forms.CharField(
+        label=_("Search by name or keyword"),
+        required=False,
+        max_length=100,
+        error_messages={"max_length": _("Search must be 100 characters or fewer")},
     )
-    abuse = forms.ChoiceField(label=_("Type of abuse"), required=False)
-    cohort = forms.ChoiceField(label=_("Specific provision for"), required=False)
-    route = forms.ChoiceField(label=_("Who can refer"), required=False)
+    area = forms.ChoiceField(
+        label=_("Where do you live?"),
+        required=False,
+        error_messages={"invalid_choice": _("Select where you live from the list")},
+    )
+    risk = forms.ChoiceField(
+        label=_("Level of risk the service works with"),
+        required=False,
+        choices=RISK_CHOICES,
+        error_messages={"invalid_choice": _("Select a level of risk from the list")},
+    )
+    abuse = forms.ChoiceField(
+        label=_("Type of abuse"),
+        required=False,
+        error_messages={"invalid_choice": _("Select a type of abuse from the list")},
+    )
+    cohort = forms.ChoiceField(
+        label=_("Specific provision for"),
+        required=False,
+        error_messages={"invalid_choice": _("Select who the provision is for from the list")},
+    )
+    route = forms.ChoiceField(
+        label=_("Who can refer"),
+        required=False,
+        error_messages={"invalid_choice": _("Select who can refer from the list")},
+    )
     self_referral = forms.BooleanField(
         label=_("I want to contact the service myself"), required=False
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [("", _("Anywhere"))] + [
-            (a.slug, a.name) for a in area_list_districts()
-        ]
+        # Place and term names in the page's language; places sorted as they are shown.
+        places = sorted(
+            ((a.slug, local_name(a)) for a in area_list_districts()),
+            key=lambda choice: choice[1].casefold(),
+        )
+        self.fields["area"].choices = [("", _("Anywhere")), *places]
         self.fields["abuse"].choices = _term_choices("abuse-types", _("Any type of abuse"))
         self.fields["route"].choices = _term_choices("referral-routes", _("Anyone"))
         self.fields["cohort"].choices = [("", _("Anyone"))] + [
-            (d.value, d.label) for d in COHORT_DIMENSIONS
+            (d.value, translated(d.label)) for d in COHORT_DIMENSIONS
         ]
-        self._areas = None
 
     def to_filters(self) -> ServiceFilters:
         data = self.cleaned_data if self.is_valid() else {}

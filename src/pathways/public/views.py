@@ -28,16 +28,9 @@ def home(request):
     return render(
         request,
         "public/home.html",
-        {"form": form, "page": page, "searched": searched, "risk_dimensions": RISK_LABELS},
+        {"form": form, "page": page, "searched": searched},
         status=400 if request.GET and not form.is_valid() else 200,
     )
-
-
-RISK_LABELS = {
-    ClaimDimension.RISK_STANDARD: "standard or low",
-    ClaimDimension.RISK_MEDIUM: "medium",
-    ClaimDimension.RISK_HIGH: "high",
-}
 
 
 @policy_required(PUBLIC)
@@ -68,7 +61,11 @@ def service_detail(request, service_id):
 @policy_required(PUBLIC)
 @require_GET
 def exit_page(request):
-    """A neutral page that Exit this page sends people to. It says nothing about abuse."""
+    """A neutral page that Exit this page sends people to. It says nothing about abuse.
+
+    It is the same English weather page whatever the language of the page the person left:
+    it is not part of Pathways to look at, so it has no Pathways chrome, no language switch
+    and nothing to translate (see docs/welsh.md)."""
     return render(request, "public/exit.html")
 
 
