@@ -5,59 +5,60 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from . import selectors
 from .models import AbuseFocus, PreventionLevel
 from .selectors import AGREEMENT_LABELS, ApproachFilters, ApproachSort
 
 SORT_CHOICES = [
-    (ApproachSort.NAME.value, "Name"),
-    (ApproachSort.SOURCES.value, "Most sources first"),
-    (ApproachSort.DISAGREEMENT.value, "Disagreement first"),
+    (ApproachSort.NAME.value, _("Name")),
+    (ApproachSort.SOURCES.value, _("Most sources first")),
+    (ApproachSort.DISAGREEMENT.value, _("Disagreement first")),
 ]
 
 
 class ApproachFilterForm(forms.Form):
     q = forms.CharField(
-        label="Search approaches",
+        label=_("Search approaches"),
         required=False,
         max_length=200,
-        error_messages={"max_length": "Search must be 200 characters or fewer"},
+        error_messages={"max_length": _("Search must be 200 characters or fewer")},
     )
     focus = forms.ChoiceField(
-        label="Type of abuse",
+        label=_("Type of abuse"),
         required=False,
-        choices=[("", "Any"), *[(c.value, c.label) for c in AbuseFocus if c != "not_stated"]],
-        error_messages={"invalid_choice": "Select a type of abuse from the list"},
+        choices=[("", _("Any")), *[(c.value, c.label) for c in AbuseFocus if c != "not_stated"]],
+        error_messages={"invalid_choice": _("Select a type of abuse from the list")},
     )
     level = forms.ChoiceField(
-        label="Prevention level",
+        label=_("Prevention level"),
         required=False,
-        choices=[("", "Any"), *PreventionLevel.choices],
-        error_messages={"invalid_choice": "Select a prevention level from the list"},
+        choices=[("", _("Any")), *PreventionLevel.choices],
+        error_messages={"invalid_choice": _("Select a prevention level from the list")},
     )
     source = forms.ChoiceField(
-        label="Rated by",
+        label=_("Rated by"),
         required=False,
-        error_messages={"invalid_choice": "Select a source from the list"},
+        error_messages={"invalid_choice": _("Select a source from the list")},
     )
     agreement = forms.ChoiceField(
-        label="Agreement between sources",
+        label=_("Agreement between sources"),
         required=False,
-        choices=[("", "Any"), *[(k.value, v) for k, v in AGREEMENT_LABELS.items()]],
-        error_messages={"invalid_choice": "Select an agreement option from the list"},
+        choices=[("", _("Any")), *[(k.value, v) for k, v in AGREEMENT_LABELS.items()]],
+        error_messages={"invalid_choice": _("Select an agreement option from the list")},
     )
     sort = forms.ChoiceField(
-        label="Sort by",
+        label=_("Sort by"),
         required=False,
         choices=SORT_CHOICES,
-        error_messages={"invalid_choice": "Select a sort order from the list"},
+        error_messages={"invalid_choice": _("Select a sort order from the list")},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["source"].choices = [  # type: ignore[attr-defined]
-            ("", "Any"),
+            ("", _("Any")),
             *[(s.slug, s.name) for s in selectors.source_list()],
         ]
 
