@@ -9,6 +9,7 @@ required secrets must be set or the app refuses to start.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -29,6 +30,20 @@ def env_bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    """A whole number from the environment; a bad value stops start-up with a clear message."""
+    value = env(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
 
 
 PATHWAYS_ENV = env("PATHWAYS_ENV", "development")
@@ -78,6 +93,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "django_htmx",
     "csp",
+    "axes",
     "pathways.core",
     "pathways.areas",
     "pathways.accounts",
@@ -105,7 +121,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pathways.core.middleware.SecurityHeadersMiddleware",
+    "pathways.accounts.middleware.IdleTimeoutMiddleware",
     "pathways.accounts.middleware.PolicyMiddleware",
+    # Last, as django-axes asks: turns a lockout on any other sign-in form (the admin's)
+    # into the GOV.UK lockout page. Pathways' own sign-in page and token API answer
+    # lockouts themselves.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pathways.urls"
@@ -149,18 +170,70 @@ LOGIN_URL = "accounts:sign-in"
 LOGIN_REDIRECT_URL = "core:dashboard"
 LOGOUT_REDIRECT_URL = "public:home"
 
+# The lockout backend comes first: it refuses a locked-out username or address before any
+# password is checked. See docs/security.md.
+AUTHENTICATION_BACKENDS = [
+    "pathways.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Passwords follow the NCSC's advice: long, not on a deny-list of common passwords, and no
+# composition rules (no "one capital, one digit") and no forced expiry. Argon2 first; older
+# hashes are upgraded on the next sign-in.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+PASSWORD_MIN_LENGTH = env_int("PATHWAYS_PASSWORD_MIN_LENGTH", 12, minimum=8)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# Sign-in lockout (django-axes). After SIGN_IN_FAILURE_LIMIT failed attempts for one username,
+# or from one address, sign-in is refused for SIGN_IN_LOCKOUT_MINUTES (counted from the last
+# failure). Failures are counted in the database, so every worker shares the count.
+SIGN_IN_FAILURE_LIMIT = env_int("PATHWAYS_SIGN_IN_FAILURE_LIMIT", 10)
+SIGN_IN_LOCKOUT_MINUTES = env_int("PATHWAYS_SIGN_IN_LOCKOUT_MINUTES", 15)
+# Proxies in front of Pathways that append to X-Forwarded-For (0: use the connection's address).
+TRUSTED_PROXY_COUNT = env_int("PATHWAYS_TRUSTED_PROXY_COUNT", 0, minimum=0)
+# Who a locked-out person should contact, shown on the sign-in page.
+ACCOUNT_SUPPORT_CONTACT = (
+    env("PATHWAYS_ACCOUNT_SUPPORT_CONTACT", "the Pathways administrator in your organisation") or ""
+)
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = SIGN_IN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+# A lockout lasts its full time from the failure that caused it; further tries while locked
+# are refused (and audited) without extending it, so the time shown to the person is true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Off on purpose: axes would clear every failure from the signing-in address too, so someone
+# with an account could wipe the count against another person's username by signing in to
+# their own between guesses. `user_sign_in` clears only the signing-in username's failures.
+AXES_RESET_ON_SUCCESS = False
+# Sign-ins are in the audit trail already; axes keeps only the failure counters.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "pathways.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "pathways.accounts.lockout.client_ip_address"
+AXES_VERBOSE = False
+
+# Idle sign-out. Roles that can read identifiable case or referral data are signed out after
+# IDLE_TIMEOUT_MINUTES without a request; people whose every role sees only aggregates
+# (commissioners, analysts) after IDLE_TIMEOUT_AGGREGATE_MINUTES. With JavaScript a warning
+# appears IDLE_WARNING_MINUTES before, offering to stay signed in.
+IDLE_TIMEOUT_MINUTES = env_int("PATHWAYS_IDLE_TIMEOUT_MINUTES", 30)
+IDLE_TIMEOUT_AGGREGATE_MINUTES = env_int("PATHWAYS_IDLE_TIMEOUT_AGGREGATE_MINUTES", 120)
+IDLE_WARNING_MINUTES = env_int("PATHWAYS_IDLE_WARNING_MINUTES", 2)
+if IDLE_WARNING_MINUTES >= min(IDLE_TIMEOUT_MINUTES, IDLE_TIMEOUT_AGGREGATE_MINUTES):
+    raise ImproperlyConfigured(
+        "PATHWAYS_IDLE_WARNING_MINUTES must be shorter than the idle timeouts"
+    )
 
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en", "English"), ("cy", "Cymraeg")]
@@ -180,6 +253,15 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEMO_MODE
 CSRF_COOKIE_SECURE = not DEMO_MODE
+# Shared and borrowed computers: the session cookie goes when the browser closes, and the
+# server forgets a session 12 hours after it was last used (idle sign-out ends it sooner).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 12 * 60 * 60
+if not DEMO_MODE:
+    # The __Host- prefix makes browsers refuse these cookies unless Secure, host-only and
+    # path=/, so a sibling subdomain cannot plant or overwrite them.
+    SESSION_COOKIE_NAME = "__Host-pathways_session"
+    CSRF_COOKIE_NAME = "__Host-pathways_csrf"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form posts,
 # which Django's CSRF origin check rightly refuses. Nothing is sent to other sites either way.

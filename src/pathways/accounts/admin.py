@@ -1,6 +1,9 @@
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from . import services
 from .models import Membership, User
 
 
@@ -21,3 +24,33 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "organisation", "role"]
     list_filter = ["role"]
     autocomplete_fields = ["user", "organisation"]
+
+
+# Failed sign-in records (django-axes). Deleting one lifts the lockout on its username and on
+# its address, through the audited service, so an unlock from the admin is in the trail.
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class SignInFailureAdmin(AccessAttemptAdmin):
+    actions = ["unlock_selected"]
+
+    def _unlock(self, request, attempts) -> int:
+        cleared = 0
+        for username, ip_address in {(a.username or "", a.ip_address or "") for a in attempts}:
+            cleared += services.sign_in_unlock(
+                actor=request.user, username=username, ip_address=ip_address, via="admin"
+            )
+        return cleared
+
+    @admin.action(description="Unlock the selected usernames and addresses")
+    def unlock_selected(self, request, queryset):
+        cleared = self._unlock(request, list(queryset))
+        self.message_user(request, f"Unlocked: {cleared} failure record(s) cleared.")
+
+    def delete_model(self, request, obj):
+        self._unlock(request, [obj])
+
+    def delete_queryset(self, request, queryset):
+        self._unlock(request, list(queryset))

@@ -1,9 +1,9 @@
-"""Sign-in form with GOV.UK wording."""
+"""Sign-in form with GOV.UK wording. It checks only that both fields are filled in; the
+view checks the credentials through `services.user_authenticate`, behind the lockout."""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,17 +22,3 @@ class SignInForm(forms.Form):
             attrs={"autocomplete": "current-password", "data-govuk-width": "20"}
         ),
     )
-
-    def __init__(self, *args, request=None, **kwargs):
-        self.request = request
-        self.user = None
-        super().__init__(*args, **kwargs)
-
-    def clean(self):
-        cleaned = super().clean()
-        username, password = cleaned.get("username"), cleaned.get("password")
-        if username and password:
-            self.user = authenticate(self.request, username=username, password=password)
-            if self.user is None:
-                raise forms.ValidationError(_("Enter a correct username and password"))
-        return cleaned

@@ -1,4 +1,4 @@
-"""Deny-by-default enforcement of view policies."""
+"""Deny-by-default enforcement of view policies, and idle sign-out."""
 
 from __future__ import annotations
 
@@ -6,10 +6,50 @@ import logging
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.urls import NoReverseMatch, reverse
 
+from . import idle, services
 from .access import is_api_view, policy_for_match
 
 logger = logging.getLogger(__name__)
+
+
+class IdleTimeoutMiddleware:
+    """Sign out a session left unused longer than its user's idle timeout; audited.
+
+    Runs after authentication and before the policy check, so a timed-out request goes on
+    as an anonymous visitor: a protected page sends them to sign in, where the page says
+    why. Each other request by a signed-in person counts as activity, except a look at the
+    session's status (the warning script's GET), which must not keep it alive. Token API
+    requests have no session user and pass untouched.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    @staticmethod
+    def _session_path() -> str | None:
+        try:
+            return reverse("accounts:session")
+        except NoReverseMatch:  # a URL configuration without accounts (some tests)
+            return None
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            on_status_url = request.path == self._session_path()
+            idle_for = idle.idle_seconds(request)
+            if idle_for is not None and idle_for >= idle.idle_timeout_seconds(user):
+                services.user_sign_out_idle(request=request)
+                if on_status_url:
+                    return JsonResponse(
+                        {"signed_in": False, "sign_in_url": reverse("accounts:sign-in")},
+                        status=401,
+                    )
+            elif not (on_status_url and request.method in ("GET", "HEAD")):
+                idle.activity_record(request)
+        return self.get_response(request)
 
 
 class PolicyMiddleware:

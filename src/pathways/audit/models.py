@@ -21,6 +21,9 @@ class AuditAction(models.TextChoices):
     SIGN_IN_FAILED = "sign_in_failed", "Failed sign-in"
     SIGN_OUT = "sign_out", "Sign out"
     TOKEN = "token", "API token issued"
+    # Sign-in lockout: the object is the username as typed (it may name no account).
+    SIGN_IN_LOCKED_OUT = "sign_in.locked_out", "Sign-in locked after repeated failures"
+    SIGN_IN_UNLOCKED = "sign_in.unlocked", "Sign-in lockout lifted by an administrator"
     # One Front Door events: the object is the referral (by reference) unless named.
     REFERRAL_SUBMITTED = "referral.submitted", "Referral submitted"
     REFERRAL_VIEWED = "referral.viewed", "Referral opened"
