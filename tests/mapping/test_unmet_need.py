@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 from django.utils import timezone
@@ -93,3 +94,31 @@ def test_json_never_carries_a_count_under_five(reference, role_users):
     cell = next(c for c in result.to_json()["matrix"] if c["column"] == "high_risk")
     assert cell["unmet_need"] is None and cell["unmet_need_suppressed"] is True
     assert result.to_json()["unmet_need_recorded"] is True
+
+
+@pytest.mark.django_db
+def test_the_year_of_unmet_need_is_whole_local_days_in_summer_time(reference):
+    # British Summer Time: local midnight is 23:00 UTC the day before.
+    as_of = dt.date(2026, 7, 15)
+    since = as_of - dt.timedelta(days=364)
+    london = zoneinfo.ZoneInfo("Europe/London")
+    leeds = Area.objects.get(slug="leeds")
+    for tier, day, hour, minute in [
+        ("standard_risk", since - dt.timedelta(days=1), 23, 59),  # the day before: left out
+        ("medium_risk", since, 0, 30),  # first local day, still the day before in UTC
+        ("high_risk", as_of, 23, 30),  # last local day, late in the evening
+        ("standard_risk", as_of + dt.timedelta(days=1), 0, 15),  # next day, still as_of in UTC
+    ]:
+        UnmetNeed.objects.create(
+            area=leeds,
+            tier=tier,
+            abuse_type="DA",
+            route="police",
+            recorded_at=dt.datetime.combine(day, dt.time(hour, minute), tzinfo=london),
+        )
+    with timezone.override(london):
+        found = unmet_need_for_districts(district_slugs=["leeds"], as_of=as_of)
+    assert [(n.district, n.column, n.count) for n in found] == [
+        ("leeds", "high_risk", 1),
+        ("leeds", "medium_risk", 1),
+    ]

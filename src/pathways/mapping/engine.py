@@ -17,6 +17,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
+from itertools import chain
 from typing import Any, Protocol
 
 # --------------------------------------------------------------------------------------
@@ -187,6 +189,17 @@ class Claim:
     value: str  # yes / no / unknown / not_stated
     evidence_level: str = "self_reported"
 
+    @cached_property
+    def support(self) -> Certainty | None:
+        """What the claim says for a column counting its dimension: yes gives its evidence
+        level, unknown / not stated gives unknown, no gives none. (Cached: the selector
+        shares one object among the services making the same claim.)"""
+        if self.value == "no":
+            return None
+        if self.value == "yes":
+            return EVIDENCE_CERTAINTY.get(self.evidence_level, Certainty.SELF_REPORTED)
+        return Certainty.UNKNOWN
+
 
 @dataclass(frozen=True)
 class TierDefinition:
@@ -279,10 +292,15 @@ class ServiceRecord:
     evidence: EvidenceStrength | None = None
 
     def claim(self, dimension: str) -> Claim | None:
+        return self.claims_by_dimension.get(dimension)
+
+    @cached_property
+    def claims_by_dimension(self) -> dict[str, Claim]:
+        """The first claim of each dimension (computed once: every column asks)."""
+        found: dict[str, Claim] = {}
         for claim in self.claims:
-            if claim.dimension == dimension:
-                return claim
-        return None
+            found.setdefault(claim.dimension, claim)
+        return found
 
     @property
     def record_certainty(self) -> Certainty:
@@ -460,12 +478,8 @@ class ClaimSignal:
     dimension: str
 
     def support(self, service: ServiceRecord) -> Certainty | None:
-        claim = service.claim(self.dimension)
-        if claim is None or claim.value == "no":
-            return None
-        if claim.value == "yes":
-            return EVIDENCE_CERTAINTY.get(claim.evidence_level, Certainty.SELF_REPORTED)
-        return Certainty.UNKNOWN
+        claim = service.claims_by_dimension.get(self.dimension)
+        return None if claim is None else claim.support
 
     def describe(self) -> str:
         return f"claim {self.dimension} is yes"
@@ -523,11 +537,14 @@ class Column:
     signals: tuple[Signal, ...]
 
     def certainty(self, service: ServiceRecord) -> Certainty | None:
+        if len(self.signals) == 1:
+            return self.signals[0].support(service)
         best: Certainty | None = None
+        best_rank = -1
         for signal in self.signals:
             found = signal.support(service)
-            if found is not None and (best is None or found.rank > best.rank):
-                best = found
+            if found is not None and _RANK[found] > best_rank:
+                best, best_rank = found, _RANK[found]
         return best
 
     def describe(self) -> str:
@@ -778,6 +795,38 @@ def _covers(districts: Sequence[District]) -> dict[int, list[int]]:
     return covers
 
 
+@dataclass
+class _Reach:
+    """The districts a set of served areas reaches, and how, with the services reaching them."""
+
+    items: tuple[tuple[int, str], ...]  # (district index, reach), by district index
+    districts: dict[str, str]  # district slug -> reach, as a ServiceLine shows it
+    areas: tuple[str, ...]  # the served areas' slugs, as a ServiceLine shows them
+    # per column (by index): the services in it (indexes into the result's, in order) by
+    # their certainty there
+    tallies: list[dict[Certainty, list[int]]]
+
+    @classmethod
+    def of(
+        cls, record: ServiceRecord, reach: Mapping[int, str], data: MappingInput, columns: int
+    ) -> _Reach:
+        items = tuple(sorted(reach.items()))
+        return cls(
+            items=items,
+            districts={data.districts[i].slug: kind for i, kind in items},
+            areas=tuple(sorted(data.area_slugs.get(a, str(a)) for a in record.served_area_ids)),
+            tallies=[{} for _ in range(columns)],
+        )
+
+
+def _judge(column: Column) -> Callable[[ServiceRecord], Certainty | None]:
+    """`column.certainty`, or the support of its only signal, which is the same answer
+    without a call in between (a national mapping asks ~100,000 times)."""
+    if type(column).certainty is Column.certainty and len(column.signals) == 1:
+        return column.signals[0].support
+    return column.certainty
+
+
 QuestionableRule = Callable[[ServiceRecord], Iterable[dict[str, Any]]]
 
 
@@ -889,16 +938,32 @@ def compute(
     services: list[ServiceLine] = []
     records: list[ServiceRecord] = []
 
+    # What the rule makes of each certainty, asked once rather than once per cell.
+    effects = {c: (c.value, rule.counts(c), rule.assures(c)) for c in CERTAINTIES}
+    # Services serving the same areas reach the same districts: each reach is worked out
+    # once, and its services are tallied per column, then added to its cells together.
+    reaches: dict[tuple[frozenset[int], frozenset[int]], _Reach | None] = {}
+
+    judges = [_judge(c) for c in columns]
+    slugs = [c.slug for c in columns]
+    unique_slugs = len(set(slugs)) == len(slugs)
+
     ordered = sorted(data.services, key=lambda s: (s.name.casefold(), s.id))
     for record in ordered:
         if record.is_synthetic and not rule.synthetic:
             continue
-        reach = reach_by_district(record, data, covers)
-        if not rule.wider_areas:
-            reach = {i: kind for i, kind in reach.items() if kind != WIDER_AREA}
-        if not reach:
+        key = (record.served_area_ids, record.excluded_area_ids)
+        if key in reaches:
+            group = reaches[key]
+        else:
+            reach = reach_by_district(record, data, covers)
+            if not rule.wider_areas:
+                reach = {i: kind for i, kind in reach.items() if kind != WIDER_AREA}
+            group = reaches[key] = _Reach.of(record, reach, data, len(columns)) if reach else None
+        if group is None:
             continue
-        certainties = {c.slug: c.certainty(record) for c in columns}
+        found = [judge(record) for judge in judges]
+        certainties = dict(zip(slugs, found, strict=True))
         index = len(services)
         services.append(
             ServiceLine(
@@ -906,29 +971,47 @@ def compute(
                 name=record.name,
                 organisation_id=record.organisation_id,
                 organisation=record.organisation,
-                areas=tuple(sorted(data.area_slugs.get(a, str(a)) for a in record.served_area_ids)),
+                areas=group.areas,
                 suite_tier=record.suite_tier,
                 intervention_type=record.intervention_type,
                 abuse_types=tuple(sorted(record.abuse_types)),
                 columns={k: v for k, v in certainties.items() if v is not None},
-                districts={districts[i].slug: kind for i, kind in sorted(reach.items())},
+                districts=dict(group.districts),
             )
         )
         records.append(record)
-        for d_index, kind in reach.items():
-            row = column_cells[d_index]
-            for c_index, column in enumerate(columns):
-                certainty = certainties[column.slug]
-                if certainty is None:
-                    continue
-                cell = row[c_index]
-                cell.counts[certainty.value] += 1
-                if rule.counts(certainty):
-                    cell.total += 1
-                    cell.reach[kind] += 1
-                    cell.members.append(index)
-                    if rule.assures(certainty):
-                        cell.assured += 1
+        for tally, certainty in zip(
+            group.tallies, found if unique_slugs else map(certainties.get, slugs), strict=True
+        ):
+            if certainty is None:
+                pass
+            elif certainty in tally:
+                tally[certainty].append(index)
+            else:
+                tally[certainty] = [index]
+
+    for group in reaches.values():
+        if group is None:
+            continue
+        for c_index, tally in enumerate(group.tallies):
+            if not tally:
+                continue
+            counts = [(effects[c][0], len(indexes)) for c, indexes in tally.items()]
+            # every service is once in a column, so the counted ones' indexes are distinct
+            members = sorted(chain.from_iterable(i for c, i in tally.items() if effects[c][1]))
+            assured = sum(len(i) for c, i in tally.items() if effects[c][1] and effects[c][2])
+            for d_index, kind in group.items:
+                cell = column_cells[d_index][c_index]
+                for value, n in counts:
+                    cell.counts[value] += n
+                if members:
+                    cell.total += len(members)
+                    cell.reach[kind] += len(members)
+                    cell.assured += assured
+                    cell.members += members
+    # Each cell's services in the order of the result's services, as if added one by one.
+    for cell in cells.values():
+        cell.members.sort()
 
     unmet_recorded = data.unmet_need is not None
     if data.unmet_need is not None:
@@ -974,19 +1057,17 @@ def summarise(
     """Headline counts a report prints, computed from the services, never typed in."""
     by_district = {d.slug: 0 for d in districts}
     by_column: dict[str, int] = {c.slug: 0 for c in columns}
-    abuse: Counter[str] = Counter()
-    tiers: Counter[str] = Counter()
+    counted = {c: rule.counts(c) for c in CERTAINTIES}
     reach_kinds: Counter[str] = Counter()
-    for line, record in zip(services, records, strict=True):
-        for slug in line.districts:
-            by_district[slug] += 1
+    for line in services:
         for slug, certainty in line.columns.items():
-            if rule.counts(certainty):
+            if counted[certainty]:
                 by_column[slug] += 1
-        abuse.update(record.abuse_types)
-        tiers[record.suite_tier] += 1
-        best = max(line.districts.values(), key=lambda kind: _REACH_RANK[kind])
-        reach_kinds[best] += 1
+        reach_kinds[max(set(line.districts.values()), key=_REACH_RANK.__getitem__)] += 1
+    for slug, count in Counter(chain.from_iterable(s.districts for s in services)).items():
+        by_district[slug] += count
+    abuse = Counter(chain.from_iterable(r.abuse_types for r in records))
+    tiers = Counter(r.suite_tier for r in records)
     return {
         "services": len(services),
         "organisations": len({s.organisation_id for s in services}),
@@ -1041,23 +1122,26 @@ def find_duplication(
 ) -> list[dict[str, Any]]:
     """Two or more counted services of the same intervention type for a component in a district."""
     found = []
+    # Per service, once: its intervention type (None when too vague to compare) and ref.
+    types = [None if s.intervention_type in _NOT_A_TYPE else s.intervention_type for s in services]
+    refs = [s.ref() for s in services]
     for district in districts:
         for column in columns:
             if column.group != COMPONENT:
                 continue
-            by_type: dict[str, list[ServiceLine]] = defaultdict(list)
+            by_type: dict[str, list[int]] = defaultdict(list)
             for index in cells[(district.slug, column.slug)].members:
-                line = services[index]
-                if line.intervention_type not in _NOT_A_TYPE:
-                    by_type[line.intervention_type].append(line)
-            for itype, lines in sorted(by_type.items()):
-                if len(lines) >= 2:
+                itype = types[index]
+                if itype is not None:
+                    by_type[itype].append(index)
+            for itype, indexes in sorted(by_type.items()):
+                if len(indexes) >= 2:
                     found.append(
                         {
                             "district": district.slug,
                             "component": column.slug,
                             "intervention_type": itype,
-                            "services": [line.ref() for line in lines],
+                            "services": [refs[i].copy() for i in indexes],
                         }
                     )
     return found
@@ -1116,12 +1200,13 @@ def find_fragility(
                 }
             )
     single = []
+    organisation_of = [line.organisation_id for line in services]
     for district in districts:
         for column in columns:
             if column.group != COMPONENT:
                 continue
             members = cells[(district.slug, column.slug)].members
-            organisations = {services[i].organisation_id for i in members}
+            organisations = {organisation_of[i] for i in members}
             if len(organisations) == 1:
                 single.append(
                     {

@@ -16,16 +16,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import json
+import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from itertools import groupby
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import CharField, ExpressionWrapper, F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -339,79 +344,165 @@ def _counted_services(*, as_of: dt.date) -> QuerySet[Service]:
     return service_public_queryset(today=as_of).exclude(delivery_status__in=NOT_DELIVERING)
 
 
+def _raw_uuid(field: str) -> ExpressionWrapper:
+    """A UUID column as the database driver returns it (SQLite: 32 hex digits, PostgreSQL: a
+    `uuid.UUID`). Mapping reads ~100,000 service ids at national scale; used as dict keys,
+    they join the reads below without Django building a `uuid.UUID` for each."""
+    return ExpressionWrapper(F(field), output_field=CharField())
+
+
+def _uuid_text(raw: Any) -> str:
+    """A raw UUID from `_raw_uuid` as `str(uuid.UUID)` spells it."""
+    return str(raw if isinstance(raw, uuid.UUID) else uuid.UUID(raw))
+
+
+_NOWHERE: frozenset[int] = frozenset()
+
+
+def _by_service(rows: Iterable[tuple[Any, Any]]) -> dict[Any, tuple[Any, ...]]:
+    """(service, value) rows as each service's values, in the order read. Rows read in
+    service order make one tuple per service; rows out of order are still gathered."""
+    found: dict[Any, tuple[Any, ...]] = {}
+    for service_id, group in groupby(rows, key=itemgetter(0)):
+        values = tuple(value for _service_id, value in group)
+        found[service_id] = found[service_id] + values if service_id in found else values
+    return found
+
+
 def _service_records(
-    *, queryset: QuerySet[Service], hierarchy: Hierarchy
+    *, queryset: QuerySet[Service], hierarchy: Hierarchy, serving: Collection[int]
 ) -> tuple[engine.ServiceRecord, ...]:
-    """Plain records for the services in `queryset`: seven queries, whatever the count
-    (claims, areas, abuse types, the services, and the approaches they follow)."""
-    ids = queryset.values("id")
-    claims: dict[Any, list[engine.Claim]] = defaultdict(list)
-    for service_id, dimension, value, level in ServiceClaim.objects.filter(
-        service_id__in=ids
-    ).values_list("service_id", "dimension", "value", "evidence_level"):
-        claims[service_id].append(engine.Claim(dimension, value, level))
-    areas: dict[Any, set[int]] = defaultdict(set)
-    for service_id, area_id in ServiceArea.objects.filter(service_id__in=ids).values_list(
-        "service_id", "area_id"
-    ):
-        areas[service_id].add(area_id)
-    abuse: dict[Any, set[str]] = defaultdict(set)
-    for service_id, code in Service.taxonomy_terms.through.objects.filter(
-        service_id__in=ids, taxonomyterm__taxonomy__slug=ABUSE_TYPES
-    ).values_list("service_id", "taxonomyterm__code"):
-        abuse[service_id].add(code)
-    evidence = evidence_for_services(queryset)
+    """Plain records for the services in `queryset` that serve any of the areas `serving`:
+    seven queries, whatever the count (the services, claims, areas, abuse types, and the
+    approaches they follow)."""
+    serving = frozenset(serving)
+    every_district = {
+        i for i, row in hierarchy.areas.items() if row.kind == AreaKind.LOCAL_AUTHORITY
+    }
+    # Mapping every district, nearly every service serves one of the areas, so asking the
+    # database which costs more than it saves: the areas read below decide, and the rows
+    # about services are read for all of them (those not counted are never looked up).
+    everywhere = every_district <= serving
+    if not everywhere:
+        queryset = _serving_any(queryset, serving)
+    ids = queryset.order_by().values("id")
+
+    def about_services(rows: QuerySet[Any]) -> QuerySet[Any]:
+        return rows if everywhere else rows.filter(service_id__in=ids)
+
     wales = hierarchy.by_slug(WALES_SLUG)
-    not_in_wales = frozenset({wales.id}) if wales else frozenset()
+    not_in_wales = frozenset({wales.id}) if wales else _NOWHERE
+    rows = list(
+        queryset.values_list(
+            _raw_uuid("id"),
+            "name",
+            _raw_uuid("organisation_id"),
+            "organisation__name",
+            "organisation__is_synthetic",
+            "suite_tier",
+            "intervention_type",
+            "languages",
+            "provenance_source",
+            "confirmed_at",
+            "funding_ends",
+            "delivery_status",
+            "updated_at",
+        ).order_by("name", "id")
+    )
+    # Services share a few hundred distinct claims and area and abuse-type sets: one
+    # object for each keeps the garbage collector from walking ~100,000 copies.
+    claim_of: dict[tuple[str, str, str], engine.Claim] = {}
+
+    def one_claim(dimension: str, value: str, level: str) -> engine.Claim:
+        key = (dimension, value, level)
+        found = claim_of.get(key)
+        if found is None:
+            found = claim_of[key] = engine.Claim(dimension, value, level)
+        return found
+
+    claims = _by_service(
+        (service_id, one_claim(dimension, value, level))
+        for service_id, dimension, value, level in about_services(
+            ServiceClaim.objects.all()
+        ).values_list(_raw_uuid("service_id"), "dimension", "value", "evidence_level")
+    )
+    areas = _by_service(
+        about_services(ServiceArea.objects.all())
+        .values_list(_raw_uuid("service_id"), "area_id")
+        .order_by("service_id")
+    )
+    abuse = _by_service(
+        about_services(
+            Service.taxonomy_terms.through.objects.filter(taxonomyterm__taxonomy__slug=ABUSE_TYPES)
+        ).values_list(_raw_uuid("service_id"), "taxonomyterm__code")
+    )
+    shared: dict[frozenset[Any], frozenset[Any]] = {}
+
+    def one_of(values: Iterable[Any]) -> frozenset[Any]:
+        found = frozenset(values)
+        return shared.setdefault(found, found)
+
+    evidence = evidence_for_services(queryset)
+    organisation_ids: dict[Any, str] = {}
+    here = timezone.get_current_timezone()
+    by_dimension = attrgetter("dimension")
     records = []
-    for row in queryset.values(
-        "id",
-        "name",
-        "organisation_id",
-        "organisation__name",
-        "organisation__is_synthetic",
-        "suite_tier",
-        "intervention_type",
-        "languages",
-        "provenance_source",
-        "confirmed_at",
-        "funding_ends",
-        "delivery_status",
-        "updated_at",
-    ).order_by("name", "id"):
-        sid = row["id"]
+    for (
+        raw_id,
+        name,
+        raw_organisation_id,
+        organisation,
+        organisation_is_synthetic,
+        suite_tier,
+        intervention_type,
+        languages,
+        provenance_source,
+        confirmed_at,
+        funding_ends,
+        delivery_status,
+        updated_at,
+    ) in rows:
+        served = one_of(areas.get(raw_id, ()))
+        if serving.isdisjoint(served):
+            continue
+        sid = _uuid_text(raw_id)
+        organisation_id = organisation_ids.get(raw_organisation_id)
+        if organisation_id is None:
+            organisation_id = organisation_ids[raw_organisation_id] = _uuid_text(
+                raw_organisation_id
+            )
         records.append(
             engine.ServiceRecord(
-                id=str(sid),
-                name=row["name"],
-                organisation_id=str(row["organisation_id"]),
-                organisation=row["organisation__name"],
-                served_area_ids=frozenset(areas.get(sid, ())),
-                suite_tier=row["suite_tier"],
-                intervention_type=row["intervention_type"],
-                abuse_types=frozenset(abuse.get(sid, ())),
-                claims=tuple(sorted(claims.get(sid, ()), key=lambda c: c.dimension)),
-                languages=tuple(row["languages"] or ()),
-                provenance_source=row["provenance_source"],
-                confirmed_on=timezone.localdate(row["confirmed_at"])
-                if row["confirmed_at"]
-                else None,
-                funding_ends=row["funding_ends"],
-                is_synthetic=row["provenance_source"] == ProvenanceSource.SYNTHETIC
-                or row["organisation__is_synthetic"],
+                id=sid,
+                name=name,
+                organisation_id=organisation_id,
+                organisation=organisation,
+                served_area_ids=served,
+                suite_tier=suite_tier,
+                intervention_type=intervention_type,
+                abuse_types=one_of(abuse.get(raw_id, ())),
+                claims=tuple(sorted(claims.get(raw_id, ()), key=by_dimension)),
+                languages=tuple(languages or ()),
+                provenance_source=provenance_source,
+                confirmed_on=timezone.localdate(confirmed_at, here) if confirmed_at else None,
+                funding_ends=funding_ends,
+                is_synthetic=provenance_source == ProvenanceSource.SYNTHETIC
+                or organisation_is_synthetic,
                 excluded_area_ids=not_in_wales
-                if row["delivery_status"] == DeliveryStatus.NOT_AVAILABLE_IN_WALES
-                else frozenset(),
-                updated_at=row["updated_at"],
-                evidence=evidence.get(str(sid)),
+                if delivery_status == DeliveryStatus.NOT_AVAILABLE_IN_WALES
+                else _NOWHERE,
+                updated_at=updated_at,
+                evidence=evidence.get(sid),
             )
         )
     return tuple(records)
 
 
 def _serving_any(queryset: QuerySet[Service], area_ids: Iterable[int]) -> QuerySet[Service]:
+    # `id IN (services of these areas)`, not a correlated EXISTS: SQLite ran the EXISTS as
+    # one index probe per service and area (~3 million at national scale).
     return queryset.filter(
-        Exists(ServiceArea.objects.filter(service=OuterRef("pk"), area_id__in=list(area_ids)))
+        id__in=ServiceArea.objects.filter(area_id__in=sorted(area_ids)).values("service_id")
     )
 
 
@@ -530,6 +621,27 @@ def unknown_area_error(slug: str) -> ValidationError:
     return ValidationError({"area": [f"There is no area called {slug!r}. Choose an area."]})
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a mapping is built.
+
+    A national mapping makes some 100,000 objects that live until it is done (records,
+    result lines, findings). Each time enough of them have piled up the collector walks
+    every object in the process, and found nothing to free: those walks were a fifth of
+    the time. Reference counting frees memory as usual meanwhile; the collector resumes at
+    the end, unless it was already off when the mapping began.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@_collector_paused()
 def mapping_compute_for_area(
     *, area_slug: str, rule: engine.CountingRule, as_of: dt.date | None = None
 ) -> engine.MappingResult:
@@ -545,7 +657,7 @@ def mapping_compute_for_area(
     for district in districts:
         relevant |= district.ancestor_ids
     services = _service_records(
-        queryset=_serving_any(_counted_services(as_of=as_of), relevant), hierarchy=hierarchy
+        queryset=_counted_services(as_of=as_of), hierarchy=hierarchy, serving=relevant
     )
     # The definition agreed for the mapped area, or else the nearest area above it, judges
     # every claim counted here; with none, questionable claims are claims without evidence.
@@ -590,6 +702,7 @@ class ProviderPlace:
     place: dict[str, Any]
 
 
+@_collector_paused()
 def mapping_for_provider(
     *, user: Any, rule: engine.CountingRule, as_of: dt.date | None = None
 ) -> ProviderPlace:
@@ -608,7 +721,7 @@ def mapping_for_provider(
     for district in districts:
         relevant |= district.ancestor_ids
     services = _service_records(
-        queryset=_serving_any(_counted_services(as_of=as_of), relevant), hierarchy=hierarchy
+        queryset=_counted_services(as_of=as_of), hierarchy=hierarchy, serving=relevant
     )
     # No single mapped area here: each of the user's services is judged by the definition
     # nearest at or above each area it serves (only their own findings are shown).
