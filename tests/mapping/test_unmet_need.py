@@ -78,6 +78,8 @@ def test_mapping_page_shows_unmet_need_with_small_counts_suppressed(
     assert result.cell("leeds", "high_risk").unmet_need == 2
     page = client_for(role_users[Role.COMMISSIONER]).get("/mapping/west-yorkshire/")
     body = page.content.decode()
+    table = body[body.index('id="coverage-table"') : body.index('id="gaps"')]
+    assert "Unmet need: 6" in table and "Unmet need: fewer than 5" in table
     section = body[body.index('id="unmet-need"') :]
     assert "Leeds" in section and "fewer than 5" in section
     assert "Bradford" in section and ">6<" in section.replace(" ", "")

@@ -91,6 +91,9 @@ def area_mapping(request: HttpRequest, area: str) -> HttpResponse:
                         {
                             "cell": cell,
                             "breakdown": exports.cell_breakdown(cell),
+                            "unmet": exports.unmet_need_words(cell.unmet_need)
+                            if cell.unmet_need
+                            else None,
                             "unassured": cell.group == engine.COMPONENT
                             and cell.total > 0
                             and cell.assured == 0,
