@@ -4,6 +4,7 @@ victim-survivor and one child, using a mouse and using the keyboard alone."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from pathways.accounts.models import Role
 from pathways.referrals.models import Referral
@@ -123,4 +124,17 @@ def test_refer_with_the_keyboard_only(page, reference, role_users):
     assert referral.victims.get().voicemail_safe == "no"
     assert referral.children.get().age == 6
     assert referral.source == "police" and referral.marac_heard is False
+    assert axe_violations(page) == []
+
+
+def test_pressing_enter_in_a_field_sends_rather_than_adds_a_form(page, reference, role_users):
+    _sign_in(page, role_users[Role.REFERRER])
+    page.goto("/referrals/new/")
+    forms_before = page.locator("[id^=victim-]").count()
+    page.get_by_label("Full name").first.fill("Sam Example")
+    page.get_by_label("Full name").first.press("Enter")
+    # The send button's validation ran (the rest is missing); no extra form was added.
+    expect(page.get_by_text("There is a problem")).to_be_visible()
+    assert page.locator("[id^=victim-]").count() == forms_before
+    assert not Referral.objects.exists()
     assert axe_violations(page) == []
