@@ -299,6 +299,19 @@ def test_too_many_referrals_from_one_address_are_refused_clearly(client, areas, 
     assert Referral.objects.count() == 3
 
 
+def test_behind_a_trusted_proxy_each_client_has_its_own_allowance(client, areas, settings):
+    settings.SELF_REFERRAL_RATE_PER_HOUR = 1
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.5"}
+    first = {"HTTP_X_FORWARDED_FOR": "198.51.100.1", **proxy}
+    assert client.post(FORM, _answers(_token(client)), **first).status_code == 302
+    assert client.post(FORM, _answers(_token(client)), **first).status_code == 429
+    # Same proxy, another client: not limited by the first one's referrals.
+    second = {"HTTP_X_FORWARDED_FOR": "198.51.100.2", **proxy}
+    assert client.post(FORM, _answers(_token(client)), **second).status_code == 302
+    assert Referral.objects.count() == 2
+
+
 def test_the_rate_limit_does_not_keep_the_address(client, areas):
     from django.test import RequestFactory
 

@@ -31,6 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from pathways.accounts.access import policy_required
+from pathways.accounts.lockout import client_ip_address
 from pathways.accounts.policies import PUBLIC
 
 from ..forms_intake import (
@@ -52,7 +53,8 @@ DONE_TEMPLATE = "referrals/public/done.html"
 
 
 def _address_key(request: HttpRequest) -> str:
-    address = request.META.get("REMOTE_ADDR") or "unknown"
+    # The same notion of "address" as sign-in lockout: behind trusted proxies, the client.
+    address = client_ip_address(request) or "unknown"
     digest = salted_hmac("pathways.self-referral.rate", address).hexdigest()[:32]
     return f"self-referral:rate:{digest}"
 
