@@ -67,6 +67,9 @@ PUBLIC_TEMPLATES = [
     "mapping/published_list.html",
     "mapping/published_area.html",
     "mapping/_public_summary.html",
+    # In every page's head; renders only for signed-in people, who may read public pages too.
+    "accounts/session_timeout.html",
+    "accounts/session_timeout_warning.html",
 ]
 
 # Text a public template may carry untranslated, and why.
