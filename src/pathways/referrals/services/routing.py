@@ -22,10 +22,10 @@ from pathways.accounts.policies import user_organisation_ids
 from pathways.audit.models import AuditAction
 from pathways.audit.services import audit_record
 
-from ..models import Referral, ReferralStatus, StatusChange
+from ..models import Referral, ReferralStatus
 from ..notifications import notify_front_door, notify_provider, notify_referrer
 from ..policies import PROVIDER_RESPONSE_ROLES, can_refer, can_respond_to_referrals, can_triage
-from .status import referral_transition
+from .status import copy_fields, lock_referral, referral_transition, status_error
 
 # A referrer may withdraw while no service has taken the referral on and it is not closed.
 REFERRER_WITHDRAWABLE = (
@@ -38,20 +38,6 @@ REFERRER_WITHDRAWABLE = (
 )
 # The front door may record first contact on any referral that is still live.
 FIRST_CONTACT_CLOSED = (ReferralStatus.SIGNPOSTED, ReferralStatus.WITHDRAWN)
-
-
-def _locked(referral: Referral) -> Referral:
-    """The referral's row, locked for this transaction, with the service it was sent to."""
-    return (
-        Referral.objects.select_for_update(of=("self",))
-        .select_related("sent_service")
-        .get(pk=referral.pk)
-    )
-
-
-def _sync(target: Referral, source: Referral) -> None:
-    for f in source._meta.concrete_fields:
-        setattr(target, f.attname, getattr(source, f.attname))
 
 
 def is_provider_for(user: Any, referral: Referral) -> bool:
@@ -79,49 +65,31 @@ def can_record_first_contact(user: Any, referral: Referral) -> bool:
     return referral.status == ReferralStatus.ACCEPTED and is_provider_for(user, referral)
 
 
-def _note_on_history(referral: Referral, to_status: str, note: str) -> None:
-    """Keep free text on the status history row the transition just wrote (not in the audit)."""
-    if not note:
-        return
-    change = (
-        StatusChange.objects.filter(referral=referral, to_status=to_status)
-        .order_by("-at", "-id")
-        .first()
-    )
-    if change is not None:
-        StatusChange.objects.filter(pk=change.pk).update(reason=note)
-
-
-def _status_error(referral: Referral, action: str) -> ValidationError:
-    label = ReferralStatus(referral.status).label.lower()
-    return ValidationError({"status": [f"This referral is {label}, so you cannot {action} it"]})
-
-
 @transaction.atomic
 def referral_accept(
     *, actor: Any, referral: Referral, note: str = "", request: Any = None
 ) -> Referral:
     """Provider staff of the receiving organisation accept a referral sent to their service."""
-    locked = _locked(referral)
+    locked = lock_referral(referral)
     if not is_provider_for(actor, locked):
         raise PermissionDenied("Only staff of the service's organisation can accept this referral")
     if locked.status != ReferralStatus.SENT:
-        raise _status_error(locked, "accept")
+        raise status_error(locked, "accept")
     now = timezone.now()
     referral_transition(
         actor=actor,
         referral=locked,
         to_status=ReferralStatus.ACCEPTED,
         reason="Accepted by the service",
+        note=note.strip(),
         request=request,
         changes={"decided_at": now},
     )
-    _note_on_history(locked, ReferralStatus.ACCEPTED, note.strip())
     # SEAM(cases): when the cases app lands, open the perpetrator case here, in this
     # transaction, through its service (for example
     # `cases.services.perpetrator_case_open_from_referral(actor=actor, referral=locked)`),
     # so an accepted referral and its case are never out of step.
-    _sync(referral, locked)
+    copy_fields(referral, locked)
     transaction.on_commit(lambda: _tell_accepted(locked))
     return referral
 
@@ -138,13 +106,13 @@ def referral_decline(
     """Provider staff of the receiving organisation decline a referral, giving a reason; the
     referral returns to the front door's triage queue."""
     reason = (reason or "").strip()
-    locked = _locked(referral)
+    locked = lock_referral(referral)
     if not is_provider_for(actor, locked):
         raise PermissionDenied("Only staff of the service's organisation can decline this referral")
     if not reason:
         raise ValidationError({"reason": ["Enter why your service cannot take this referral"]})
     if locked.status != ReferralStatus.SENT:
-        raise _status_error(locked, "decline")
+        raise status_error(locked, "decline")
     now = timezone.now()
     # The sent service is kept so the provider still sees what it decided until the front
     # door sends the referral somewhere else; DECLINED is one of the triage queue's statuses.
@@ -153,11 +121,11 @@ def referral_decline(
         referral=locked,
         to_status=ReferralStatus.DECLINED,
         reason="Declined by the service",
+        note=reason,
         request=request,
         changes={"decided_at": now, "decline_reason": reason},
     )
-    _note_on_history(locked, ReferralStatus.DECLINED, reason)
-    _sync(referral, locked)
+    copy_fields(referral, locked)
     transaction.on_commit(lambda: _tell_declined(locked))
     return referral
 
@@ -179,10 +147,10 @@ def referral_record_first_contact(
     """Record when someone first made contact with the person referred: provider staff once
     they accepted, the front door for any live referral. It is recorded once; changing it
     later needs a `correction_reason`, which the audit trail keeps with both times."""
-    locked = _locked(referral)
+    locked = lock_referral(referral)
     if not can_record_first_contact(actor, locked):
         if can_triage(actor) or is_provider_for(actor, locked):
-            raise _status_error(locked, "record first contact on")
+            raise status_error(locked, "record first contact on")
         raise PermissionDenied("You cannot record contact on this referral")
     now = timezone.now()
     at = at or now
@@ -223,7 +191,7 @@ def referral_record_first_contact(
         detail=detail,
         request=request,
     )
-    _sync(referral, locked)
+    copy_fields(referral, locked)
     return referral
 
 
@@ -234,23 +202,23 @@ def referral_withdraw_by_referrer(
     """The referrer who made a referral withdraws it, with a reason, before a service has
     accepted it and while it is still open."""
     reason = (reason or "").strip()
-    locked = _locked(referral)
+    locked = lock_referral(referral)
     if not (can_refer(actor) and locked.referrer_id and locked.referrer_id == actor.pk):
         raise PermissionDenied("Only the person who made this referral can withdraw it")
     if not reason:
         raise ValidationError({"reason": ["Enter why you are withdrawing this referral"]})
     if locked.status not in REFERRER_WITHDRAWABLE:
-        raise _status_error(locked, "withdraw")
+        raise status_error(locked, "withdraw")
     was_sent = locked.status == ReferralStatus.SENT
     referral_transition(
         actor=actor,
         referral=locked,
         to_status=ReferralStatus.WITHDRAWN,
         reason="Withdrawn by the referrer",
+        note=reason,
         request=request,
     )
-    _note_on_history(locked, ReferralStatus.WITHDRAWN, reason)
-    _sync(referral, locked)
+    copy_fields(referral, locked)
 
     def tell() -> None:
         notify_front_door(referral=locked, kind="referral_closed")

@@ -13,6 +13,27 @@ from pathways.audit.services import audit_record
 from ..models import TRANSITIONS, Referral, ReferralStatus, StatusChange
 
 
+def lock_referral(referral: Referral) -> Referral:
+    """The referral's row, locked for this transaction, with what the services read of it."""
+    return (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("area", "sent_service__organisation", "referrer")
+        .get(pk=referral.pk)
+    )
+
+
+def copy_fields(target: Referral, source: Referral) -> None:
+    """Keep a caller's referral object current after a service saved a locked copy."""
+    for f in source._meta.concrete_fields:
+        setattr(target, f.attname, getattr(source, f.attname))
+
+
+def status_error(referral: Referral, action: str) -> ValidationError:
+    """The message for an action the referral's status does not allow."""
+    label = ReferralStatus(referral.status).label.lower()
+    return ValidationError({"status": [f"This referral is {label}, so you cannot {action} it"]})
+
+
 def can_transition(from_status: str, to_status: str) -> bool:
     """True when the status machine allows the move."""
     return to_status in TRANSITIONS.get(from_status, frozenset())
@@ -25,6 +46,7 @@ def referral_transition(
     referral: Referral,
     to_status: str,
     reason: str = "",
+    note: str = "",
     request: Any = None,
     changes: dict[str, Any] | None = None,
 ) -> Referral:
@@ -32,7 +54,9 @@ def referral_transition(
 
     Callers (triage, routing services) check who may make the move; this refuses moves
     the status machine does not allow, locks the row so two workers cannot race, and
-    records the change and an audit event."""
+    records the change and an audit event. `reason` is a fixed phrase that goes in the
+    audit trail too; `note` is the worker's own free text, which may name people, so it is
+    kept on the status history only."""
     locked = Referral.objects.select_for_update().get(pk=referral.pk)
     if not can_transition(locked.status, to_status):
         raise ValidationError(
@@ -56,7 +80,7 @@ def referral_transition(
         to_status=to_status,
         at=now,
         by=actor if getattr(actor, "is_authenticated", False) else None,
-        reason=reason,
+        reason=note or reason,
     )
     audit_record(
         actor=actor,
@@ -66,7 +90,5 @@ def referral_transition(
         detail={"from": from_status, "to": to_status, "reason": reason[:500]},
         request=request,
     )
-    # Keep the caller's object current.
-    for f in locked._meta.concrete_fields:
-        setattr(referral, f.attname, getattr(locked, f.attname))
+    copy_fields(referral, locked)
     return referral

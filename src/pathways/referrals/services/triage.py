@@ -27,7 +27,7 @@ from pathways.areas.models import Area
 from pathways.audit.services import audit_record
 from pathways.directory.models import Service
 
-from ..models import TRANSITIONS, Referral, ReferralStatus, RiskPolicy, StatusChange
+from ..models import TRANSITIONS, Referral, ReferralStatus, RiskPolicy
 from ..notifications import notify_provider, notify_referrer
 from ..policies import can_manage_risk_policy, can_triage
 from ..reference import RiskTier
@@ -41,7 +41,7 @@ from ..triage import (
     validate_policy_definition,
 )
 from .matching import primary_abuse_type, primary_cohort, unmet_need_record
-from .status import referral_transition
+from .status import copy_fields, lock_referral, referral_transition, status_error
 
 DEMO_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "risk_policy_demo.json"
 
@@ -67,35 +67,6 @@ RFG_MIN, RFG_MAX = 0, 100
 def _require_triage(actor: Any) -> None:
     if not can_triage(actor):
         raise PermissionDenied("Only the front door can do this")
-
-
-def _locked(referral: Referral) -> Referral:
-    return (
-        Referral.objects.select_for_update(of=("self",))
-        .select_related("area", "sent_service__organisation", "referrer")
-        .get(pk=referral.pk)
-    )
-
-
-def _sync(target: Referral, source: Referral) -> None:
-    for f in source._meta.concrete_fields:
-        setattr(target, f.attname, getattr(source, f.attname))
-
-
-def _status_error(referral: Referral, action: str) -> ValidationError:
-    label = ReferralStatus(referral.status).label.lower()
-    return ValidationError({"status": [f"This referral is {label}, so you cannot {action} it"]})
-
-
-def _note_on_history(referral: Referral, to_status: str, note: str) -> None:
-    """Keep free text on the status history row the transition just wrote (not in the audit)."""
-    change = (
-        StatusChange.objects.filter(referral=referral, to_status=to_status)
-        .order_by("-at", "-id")
-        .first()
-    )
-    if change is not None and note:
-        StatusChange.objects.filter(pk=change.pk).update(reason=note)
 
 
 def _allowed(referral: Referral) -> frozenset[str]:
@@ -264,9 +235,9 @@ def referral_triage(
     sets its tier (the computed one, or an override with a reason); the referral becomes
     triaged. A referral already triaged is re-assessed in place."""
     _require_triage(actor)
-    locked = _locked(referral)
+    locked = lock_referral(referral)
     if locked.status not in TRIAGEABLE:
-        raise _status_error(locked, "triage")
+        raise status_error(locked, "triage")
     policy = risk_policy_for_area(area_id=locked.area_id)
     if policy is None:
         raise ValidationError(
@@ -349,7 +320,7 @@ def referral_triage(
         },
         request=request,
     )
-    _sync(referral, locked)
+    copy_fields(referral, locked)
     return referral
 
 
@@ -365,9 +336,9 @@ def referral_send(
     """The front door sends a matched referral to a service that was eligible in its latest
     match run; the provider is told once the send is committed."""
     _require_triage(actor)
-    locked = _locked(referral)
+    locked = lock_referral(referral)
     if locked.status != ReferralStatus.MATCHED:
-        raise _status_error(locked, "send")
+        raise status_error(locked, "send")
     run = match_run_latest(referral=locked)
     eligible = [m for m in run.matches.all() if m.eligible] if run is not None else []
     match = next((m for m in eligible if m.service_id == service.pk), None)
@@ -397,7 +368,7 @@ def referral_send(
         detail={"service_id": str(service.pk), "match_run": str(run.pk), "rank": match.rank},
         request=request,
     )
-    _sync(referral, locked)
+    copy_fields(referral, locked)
     transaction.on_commit(lambda: _tell_sent(locked.pk))
     return referral
 
@@ -416,19 +387,19 @@ def referral_signpost(
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": ["Enter where you signposted the person"]})
-    locked = _locked(referral)
+    locked = lock_referral(referral)
     if ReferralStatus.SIGNPOSTED not in _allowed(locked):
-        raise _status_error(locked, "signpost")
+        raise status_error(locked, "signpost")
     referral_transition(
         actor=actor,
         referral=locked,
         to_status=ReferralStatus.SIGNPOSTED,
         reason="Signposted by the front door",
+        note=note,
         request=request,
         changes={"signpost_note": note},
     )
-    _note_on_history(locked, ReferralStatus.SIGNPOSTED, note)
-    _sync(referral, locked)
+    copy_fields(referral, locked)
     transaction.on_commit(lambda: notify_referrer(referral=locked, kind="referral_closed"))
     return referral
 
@@ -443,9 +414,9 @@ def referral_close_no_suitable_service(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Enter why no service is suitable"]})
-    locked = _locked(referral)
+    locked = lock_referral(referral)
     if ReferralStatus.NO_SUITABLE_SERVICE not in _allowed(locked):
-        raise _status_error(locked, "close as no suitable service")
+        raise status_error(locked, "close as no suitable service")
     if not locked.tier:
         # Unmet need is counted by tier, so the gap can only be measured once it is known.
         raise ValidationError(
@@ -467,10 +438,10 @@ def referral_close_no_suitable_service(
         referral=locked,
         to_status=ReferralStatus.NO_SUITABLE_SERVICE,
         reason="No suitable service",
+        note=reason,
         request=request,
     )
-    _note_on_history(locked, ReferralStatus.NO_SUITABLE_SERVICE, reason)
-    _sync(referral, locked)
+    copy_fields(referral, locked)
     transaction.on_commit(lambda: notify_referrer(referral=locked, kind="referral_closed"))
     return referral
 
@@ -485,19 +456,19 @@ def referral_withdraw_by_front_door(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Enter why you are withdrawing this referral"]})
-    locked = _locked(referral)
+    locked = lock_referral(referral)
     if ReferralStatus.WITHDRAWN not in _allowed(locked):
-        raise _status_error(locked, "withdraw")
+        raise status_error(locked, "withdraw")
     was_sent = locked.status == ReferralStatus.SENT
     referral_transition(
         actor=actor,
         referral=locked,
         to_status=ReferralStatus.WITHDRAWN,
         reason="Withdrawn by the front door",
+        note=reason,
         request=request,
     )
-    _note_on_history(locked, ReferralStatus.WITHDRAWN, reason)
-    _sync(referral, locked)
+    copy_fields(referral, locked)
 
     def tell() -> None:
         notify_referrer(referral=locked, kind="referral_closed")
