@@ -244,6 +244,21 @@ def history_rows(referral: Referral, *, show_note: Any) -> list[dict[str, Any]]:
     ]
 
 
+def detail_context(referral: Referral) -> dict[str, Any]:
+    """What every referral detail page shows the same way: timers, status tag and the
+    submitted details (with the victim-survivor's safe-contact details)."""
+    timers = referral_timers(referral)
+    return {
+        "referral": referral,
+        "timers": timers,
+        "waiting": format_duration(timers.waiting),
+        "to_first_contact": format_duration(timers.to_first_contact),
+        "tag_key": STATUS_TAG_KEYS.get(referral.status, ""),
+        "overdue_tag_key": OVERDUE_TAG_KEY,
+        "sections": details_sections(referral, with_victim_contact=True),
+    }
+
+
 @policy_required(PROVIDER_RESPONSE)
 @require_GET
 def provider_detail(request: HttpRequest, reference: str) -> HttpResponse:
@@ -251,19 +266,11 @@ def provider_detail(request: HttpRequest, reference: str) -> HttpResponse:
     referral_view_record(
         actor=request.user, referral=referral, audience="provider", request=request
     )
-    timers = referral_timers(referral)
     return render(
         request,
         "referrals/provider/detail.html",
         {
-            "referral": referral,
-            "timers": timers,
-            "waiting": format_duration(timers.waiting),
-            "to_first_contact": format_duration(timers.to_first_contact),
-            "tag_key": STATUS_TAG_KEYS.get(referral.status, ""),
-            "overdue_tag_key": OVERDUE_TAG_KEY,
-            # The integrated victim-survivor support side needs these to make contact safely.
-            "sections": details_sections(referral, with_victim_contact=True),
+            **detail_context(referral),
             "history": history_rows(referral, show_note=lambda change: True),
             "can_decide": referral.status == ReferralStatus.SENT,
             "can_record_contact": can_record_first_contact(request.user, referral),

@@ -26,7 +26,7 @@ from ..forms_routing import ReferrerFilterForm, WithdrawForm
 from ..models import Referral, ReferralStatus
 from ..policies import REFER
 from ..selectors.referrals import referral_get_for_referrer, referral_list_for_referrer
-from ..selectors.timers import overdue_q, referral_timers
+from ..selectors.timers import overdue_q
 from ..services.routing import (
     can_withdraw_as_referrer,
     referral_view_record,
@@ -34,10 +34,8 @@ from ..services.routing import (
 )
 from .provider import (
     OVERDUE_TAG_KEY,
-    STATUS_TAG_KEYS,
     add_service_errors,
-    details_sections,
-    format_duration,
+    detail_context,
     history_rows,
     rows_for,
 )
@@ -113,20 +111,13 @@ def referrer_detail(request: HttpRequest, reference: str) -> HttpResponse:
     referral_view_record(
         actor=request.user, referral=referral, audience="referrer", request=request
     )
-    timers = referral_timers(referral)
     return render(
         request,
         "referrals/referrer/detail.html",
         {
-            "referral": referral,
-            "timers": timers,
-            "waiting": format_duration(timers.waiting),
-            "to_first_contact": format_duration(timers.to_first_contact),
-            "tag_key": STATUS_TAG_KEYS.get(referral.status, ""),
-            "overdue_tag_key": OVERDUE_TAG_KEY,
+            **detail_context(referral),
             "show_tier": referral.status in TIER_VISIBLE and bool(referral.tier),
             "service": referral.sent_service if referral.status in SERVICE_VISIBLE else None,
-            "sections": details_sections(referral, with_victim_contact=True),
             "history": history_rows(referral, show_note=_own_note(request.user)),
             "can_withdraw": can_withdraw_as_referrer(request.user, referral),
         },

@@ -50,7 +50,7 @@ from ..selectors.referrals import (
     referral_list_for_triage,
     risk_policy_for_area,
 )
-from ..selectors.timers import overdue_q, referral_timers
+from ..selectors.timers import overdue_q
 from ..services.matching import MATCHABLE, referral_match
 from ..services.routing import referral_view_record
 from ..services.triage import (
@@ -64,10 +64,8 @@ from ..services.triage import (
 from ..triage import question_codes
 from .provider import (
     OVERDUE_TAG_KEY,
-    STATUS_TAG_KEYS,
     add_service_errors,
-    details_sections,
-    format_duration,
+    detail_context,
     history_rows,
     rows_for,
 )
@@ -205,19 +203,12 @@ def _actions(referral: Referral) -> dict[str, bool]:
 def triage_detail(request: HttpRequest, reference: str) -> HttpResponse:
     referral = referral_get_for_triage(user=request.user, reference=reference)
     referral_view_record(actor=request.user, referral=referral, audience="triage", request=request)
-    timers = referral_timers(referral)
     return render(
         request,
         "referrals/triage/detail.html",
         {
-            "referral": referral,
-            "timers": timers,
-            "waiting": format_duration(timers.waiting),
-            "to_first_contact": format_duration(timers.to_first_contact),
-            "tag_key": STATUS_TAG_KEYS.get(referral.status, ""),
+            **detail_context(referral),
             "tier_tag_key": TIER_TAG_KEYS.get(referral.tier, ""),
-            "overdue_tag_key": OVERDUE_TAG_KEY,
-            "sections": details_sections(referral, with_victim_contact=True),
             # The front door sees every note: it holds the whole referral.
             "history": history_rows(referral, show_note=lambda change: True),
             **_actions(referral),
