@@ -408,6 +408,26 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 _DATE_FORMATS = ["%d %m %Y", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y"]
 
 
+def _phone_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=40,
+        widget=TextInput(attrs={"inputmode": "tel", "data-govuk-width": "20"}),
+    )
+
+
+def _email_field(label: str) -> forms.EmailField:
+    return forms.EmailField(
+        label=label,
+        required=False,
+        error_messages={
+            "invalid": "Enter an email address in the correct format, like name@example.com"
+        },
+        widget=forms.EmailInput(attrs={**NO_AUTOFILL, "spellcheck": "false"}),
+    )
+
+
 def _safe_answer_radios(label: str, hint: str = "") -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label,
@@ -476,20 +496,8 @@ class AgencyReferralForm(_TokenMixin):
         label="Area where the person lives",
         error_messages={"required": "Select the area where the person lives"},
     )
-    contact_phone = forms.CharField(
-        label="Phone number for the person (optional)",
-        required=False,
-        max_length=40,
-        widget=TextInput(attrs={"inputmode": "tel", "data-govuk-width": "20"}),
-    )
-    contact_email = forms.EmailField(
-        label="Email address for the person (optional)",
-        required=False,
-        error_messages={
-            "invalid": "Enter an email address in the correct format, like name@example.com"
-        },
-        widget=forms.EmailInput(attrs={**NO_AUTOFILL, "spellcheck": "false"}),
-    )
+    contact_phone = _phone_field("Phone number for the person (optional)")
+    contact_email = _email_field("Email address for the person (optional)")
     # Victim-survivors and relationship.
     victims_known = forms.ChoiceField(
         label="Is there a known victim-survivor?",
@@ -670,20 +678,8 @@ class VictimSurvivorForm(forms.Form):
         "Do they know about this referral?",
         "If not, the support worker will plan first contact so it does not put them at risk.",
     )
-    contact_phone = forms.CharField(
-        label="Safe phone number (optional)",
-        required=False,
-        max_length=40,
-        widget=TextInput(attrs={"inputmode": "tel", "data-govuk-width": "20"}),
-    )
-    contact_email = forms.EmailField(
-        label="Safe email address (optional)",
-        required=False,
-        error_messages={
-            "invalid": "Enter an email address in the correct format, like name@example.com"
-        },
-        widget=forms.EmailInput(attrs={**NO_AUTOFILL, "spellcheck": "false"}),
-    )
+    contact_phone = _phone_field("Safe phone number (optional)")
+    contact_email = _email_field("Safe email address (optional)")
     safe_times = forms.CharField(
         label="Safe times to contact (optional)",
         required=False,
