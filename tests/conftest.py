@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from pathways.accounts.models import Role, User
 from pathways.accounts.services import membership_grant
@@ -25,6 +26,8 @@ def _settings_for_tests(settings, tmp_path):
     # Per-test memory cache: tests without a database still render pages that count.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
+    # Every test starts in English: a request in Welsh leaves Welsh active in the thread.
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

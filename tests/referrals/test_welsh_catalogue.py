@@ -277,7 +277,10 @@ def test_every_label_choice_and_message_of_the_service_search_has_a_welsh_transl
     from pathways.areas.models import Area
     from pathways.directory.models import TaxonomyTerm
 
-    form = ServiceSearchForm()
+    # Built in English whatever language an earlier test left active: the form names places
+    # in the active language, and English place names are data, not catalogue entries.
+    with translation.override("en"):
+        form = ServiceSearchForm()
     names = set(Area.objects.values_list("name", flat=True))
     names |= set(TaxonomyTerm.objects.values_list("name", flat=True))
     ours = form_messages(form) - django_default_messages(form) - names
@@ -301,7 +304,8 @@ def test_the_service_search_names_places_and_terms_in_welsh(reference):
 def test_every_label_hint_choice_and_message_of_the_form_has_a_welsh_translation(reference):
     from pathways.areas.models import Area
 
-    form = SelfReferralForm()
+    with translation.override("en"):  # see the service search test above
+        form = SelfReferralForm()
     place_names = set(Area.objects.values_list("name", flat=True))
     ours = form_messages(form) - django_default_messages(form) - place_names
     assert _missing_from_catalogue({(text,) for text in ours}) == []
