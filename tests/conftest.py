@@ -28,6 +28,10 @@ def _settings_for_tests(settings, tmp_path):
     cache.clear()
     # Every test starts in English: a request in Welsh leaves Welsh active in the thread.
     translation.activate(settings.LANGUAGE_CODE)
+    # Multi-factor sign-in is on everywhere outside tests. Tests sign in with force_login and
+    # no authenticator, so it is off here; tests/accounts/test_mfa*.py and the journeys turn
+    # it on (the `mfa_on` fixture), and `verified_client` signs in with a passed code.
+    settings.MFA_REQUIRED = False
 
 
 @pytest.fixture
@@ -119,6 +123,36 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def mfa_on(settings):
+    """Multi-factor sign-in required, as in production."""
+    settings.MFA_REQUIRED = True
+
+
+def force_login_verified(client, user):
+    """Sign the client in as `user` past the second factor, as after a real sign-in with
+    MFA: the user gets an authenticator if they have none, and the session counts as
+    verified by it. Returns the client."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test authenticator")
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.pop("pathways.mfa_pending", None)
+    session.save()
+    return client
+
+
+@pytest.fixture
+def verified_client(client):
+    """A test client signed in as the given user past the second factor."""
+    return lambda user: force_login_verified(client, user)
 
 
 @pytest.fixture

@@ -94,6 +94,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    # Multi-factor sign-in: django-otp's framework and its TOTP device. Recovery codes are
+    # Pathways' own device (hashed), in accounts.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "pathways.core",
     "pathways.areas",
     "pathways.accounts",
@@ -117,11 +121,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Gives request.user.is_verified(): has this session passed the second factor?
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pathways.core.middleware.SecurityHeadersMiddleware",
     "pathways.accounts.middleware.IdleTimeoutMiddleware",
+    # Before the policy check: a session still owing its second factor is sent to give it.
+    "pathways.accounts.middleware.SecondFactorMiddleware",
     "pathways.accounts.middleware.PolicyMiddleware",
     # Last, as django-axes asks: turns a lockout on any other sign-in form (the admin's)
     # into the GOV.UK lockout page. Pathways' own sign-in page and token API answer
@@ -222,6 +230,8 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "pathways.accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "pathways.accounts.lockout.client_ip_address"
 AXES_VERBOSE = False
+# axes keeps the form fields of a failed attempt; never the security codes typed.
+AXES_SENSITIVE_PARAMETERS = ["code", "otp"]
 
 # Idle sign-out. Roles that can read identifiable case or referral data are signed out after
 # IDLE_TIMEOUT_MINUTES without a request; people whose every role sees only aggregates
@@ -234,6 +244,15 @@ if IDLE_WARNING_MINUTES >= min(IDLE_TIMEOUT_MINUTES, IDLE_TIMEOUT_AGGREGATE_MINU
     raise ImproperlyConfigured(
         "PATHWAYS_IDLE_WARNING_MINUTES must be shorter than the idle timeouts"
     )
+
+# Multi-factor sign-in (TOTP, django-otp). Every role that can read identifiable case data
+# must use it (accounts.policies.must_use_mfa); others may. Production refuses to start with
+# it off; the test suite turns it off (tests/conftest.py) and the MFA tests turn it back on.
+MFA_REQUIRED = env_bool("PATHWAYS_MFA_REQUIRED", True)
+if PATHWAYS_ENV == "production" and not MFA_REQUIRED:
+    raise ImproperlyConfigured("PATHWAYS_MFA_REQUIRED cannot be turned off in production")
+# The name authenticator apps show next to the username.
+OTP_TOTP_ISSUER = env("PATHWAYS_MFA_ISSUER", "Pathways")
 
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en", "English"), ("cy", "Cymraeg")]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+from base64 import b32decode
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,61 @@ ARTIFACTS = Path(
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _mfa_required(settings):
+    """Journeys sign in as in production: with a security code for every case role."""
+    settings.MFA_REQUIRED = True
+
+
+def totp_code(secret_base32: str, *, after_step: int = -1, tolerance: int = 1) -> str:
+    """The code an authenticator app holding this secret shows now. The server never takes
+    a code twice: `after_step` is the last time step it took, so the code is the next
+    step's when this one is used (within the one step of drift the server allows)."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(b32decode(secret_base32))
+    now = time.time()
+    totp.time = now
+    current = totp.t()
+    step = max(current, after_step + 1)
+    if step > current + tolerance:
+        raise ValueError("every code the server would take now has been used")
+    totp.time = now + (step - current) * totp.step
+    return f"{totp.token():06d}"
+
+
+def sign_in(page, user, *, wait_for: str | None = "**/work/") -> None:
+    """Sign in through the real pages: username and password, then, for a role that must use
+    MFA, the code from an authenticator holding the demo secret (as the demo users' does)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from pathways.accounts.mfa import secret_base32
+    from pathways.accounts.policies import must_use_mfa
+    from pathways.accounts.services import mfa_demo_device_ensure
+    from tests.conftest import TEST_PASSWORD
+
+    if must_use_mfa(user):
+        mfa_demo_device_ensure(user=user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    page.goto("/accounts/sign-in/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    if device is not None:
+        page.wait_for_url("**/accounts/mfa/verify/**")
+        device.refresh_from_db()
+        try:
+            code = totp_code(secret_base32(device), after_step=device.last_t)
+        except ValueError:
+            # Signed in more often than the codes change: let the server take this step's.
+            TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
+            code = totp_code(secret_base32(device))
+        page.get_by_label("Security code").fill(code)
+        page.get_by_role("button", name="Continue").click()
+    if wait_for:
+        page.wait_for_url(wait_for)
 
 
 def _chromium_available() -> bool:

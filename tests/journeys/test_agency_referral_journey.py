@@ -8,19 +8,10 @@ from playwright.sync_api import expect
 
 from pathways.accounts.models import Role
 from pathways.referrals.models import Referral
-from tests.conftest import TEST_PASSWORD
-from tests.journeys.conftest import axe_violations, screenshot
+from tests.journeys.conftest import axe_violations, screenshot, sign_in
 from tests.journeys.test_self_referral_journey import tab_to
 
 pytestmark = [pytest.mark.journey, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, user):
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/work/")
 
 
 def _radio(scope, question: str, answer: str):
@@ -28,7 +19,7 @@ def _radio(scope, question: str, answer: str):
 
 
 def test_refer_a_person_with_a_victim_survivor_and_a_child(page, reference, role_users):
-    _sign_in(page, role_users[Role.REFERRER])
+    sign_in(page, role_users[Role.REFERRER])
     page.goto("/referrals/new/")
     assert page.get_by_role("heading", name="Make a referral").is_visible()
     assert axe_violations(page) == []
@@ -88,7 +79,7 @@ def test_refer_a_person_with_a_victim_survivor_and_a_child(page, reference, role
 
 
 def test_refer_with_the_keyboard_only(page, reference, role_users):
-    _sign_in(page, role_users[Role.REFERRER])
+    sign_in(page, role_users[Role.REFERRER])
     page.goto("/referrals/new/")
 
     tab_to(page, "#id_person_name")
@@ -128,7 +119,7 @@ def test_refer_with_the_keyboard_only(page, reference, role_users):
 
 
 def test_pressing_enter_in_a_field_sends_rather_than_adds_a_form(page, reference, role_users):
-    _sign_in(page, role_users[Role.REFERRER])
+    sign_in(page, role_users[Role.REFERRER])
     page.goto("/referrals/new/")
     forms_before = page.locator("[id^=victim-]").count()
     page.get_by_label("Full name").first.fill("Sam Example")

@@ -10,19 +10,14 @@ from pathways.accounts.models import Role
 from pathways.areas.models import Area
 from pathways.referrals.models import Referral, ReferralStatus
 from pathways.referrals.services.triage import risk_policy_load_demo
-from tests.conftest import TEST_PASSWORD
-from tests.journeys.conftest import axe_violations, screenshot
+from tests.journeys.conftest import axe_violations, screenshot, sign_in
 
 pytestmark = [pytest.mark.journey, pytest.mark.django_db(transaction=True)]
 
 
 def _sign_in(page, user):
     page.context.clear_cookies()
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/work/")
+    sign_in(page, user)
 
 
 def test_triage_match_send_accept(page, reference, role_users, make_service, make_referral):

@@ -10,8 +10,7 @@ import pytest
 
 from pathways.accounts.models import Role
 from pathways.audit.models import AuditAction, AuditEvent
-from tests.conftest import TEST_PASSWORD
-from tests.journeys.conftest import axe_violations, screenshot
+from tests.journeys.conftest import axe_violations, screenshot, sign_in
 
 pytestmark = [pytest.mark.journey, pytest.mark.django_db(transaction=True)]
 
@@ -25,14 +24,6 @@ def short_timeout(settings):
     settings.IDLE_WARNING_MINUTES = 12 / 60
 
 
-def _sign_in(page, user):
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/work/")
-
-
 def _status(page) -> dict:
     return page.evaluate(
         "async () => (await fetch('/accounts/session/', {headers: {Accept: 'application/json'}})).json()"
@@ -41,7 +32,7 @@ def _status(page) -> dict:
 
 def test_warning_offers_to_stay_signed_in_and_then_signs_out(page, role_users, short_timeout):
     user = role_users[Role.TRIAGE]
-    _sign_in(page, user)
+    sign_in(page, user)
     dialog = page.get_by_role("dialog", name="You’re about to be signed out")
     dialog.wait_for(state="visible", timeout=15_000)
     assert "For your security, we will sign you out in" in dialog.inner_text()
@@ -64,7 +55,7 @@ def test_warning_offers_to_stay_signed_in_and_then_signs_out(page, role_users, s
 
 
 def test_escape_keeps_the_session_like_stay_signed_in(page, role_users, short_timeout):
-    _sign_in(page, role_users[Role.REFERRER])
+    sign_in(page, role_users[Role.REFERRER])
     dialog = page.get_by_role("dialog", name="You’re about to be signed out")
     dialog.wait_for(state="visible", timeout=15_000)
     page.keyboard.press("Escape")
@@ -74,7 +65,7 @@ def test_escape_keeps_the_session_like_stay_signed_in(page, role_users, short_ti
 
 
 def test_sign_out_from_the_warning(page, role_users, short_timeout):
-    _sign_in(page, role_users[Role.TRIAGE])
+    sign_in(page, role_users[Role.TRIAGE])
     dialog = page.get_by_role("dialog", name="You’re about to be signed out")
     dialog.wait_for(state="visible", timeout=15_000)
     dialog.get_by_role("button", name="Sign out").click()

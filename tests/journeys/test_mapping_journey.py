@@ -5,18 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pathways.accounts.models import Role
-from tests.conftest import TEST_PASSWORD
-from tests.journeys.conftest import axe_violations, screenshot
+from tests.journeys.conftest import axe_violations, screenshot, sign_in
 
 pytestmark = [pytest.mark.journey, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, user):
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/work/")
 
 
 def test_commissioner_maps_an_area_and_changes_the_rule(page, role_users, make_service):
@@ -27,7 +18,7 @@ def test_commissioner_maps_an_area_and_changes_the_rule(page, role_users, make_s
         claims={"risk_medium": {"value": "unknown"}},
         intervention_type="help_seeking",
     )
-    _sign_in(page, role_users[Role.COMMISSIONER])
+    sign_in(page, role_users[Role.COMMISSIONER])
     page.get_by_role("link", name="Coverage, gaps and the recommended suite by area").click()
     assert axe_violations(page) == []
     page.get_by_label("Area").select_option("west-yorkshire")
@@ -47,7 +38,7 @@ def test_commissioner_maps_an_area_and_changes_the_rule(page, role_users, make_s
 
 def test_provider_manager_sees_their_place(page, role_users, make_service):
     make_service("Our programme", claims={"risk_high": {"value": "yes"}})
-    _sign_in(page, role_users[Role.PROVIDER_MANAGER])
+    sign_in(page, role_users[Role.PROVIDER_MANAGER])
     page.goto("/mapping/your-services/")
     assert page.get_by_role("heading", name="Our programme").is_visible()
     assert axe_violations(page) == []

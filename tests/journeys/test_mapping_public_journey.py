@@ -8,18 +8,9 @@ import pytest
 from pathways.accounts.models import Role
 from pathways.mapping import services
 from pathways.mapping.engine import CountingRule
-from tests.conftest import TEST_PASSWORD
-from tests.journeys.conftest import axe_violations, screenshot
+from tests.journeys.conftest import axe_violations, screenshot, sign_in
 
 pytestmark = [pytest.mark.journey, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, user):
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/work/")
 
 
 def test_administrator_publishes_and_unpublishes_a_summary(page, role_users, make_service):
@@ -29,7 +20,7 @@ def test_administrator_publishes_and_unpublishes_a_summary(page, role_users, mak
     )
     assert page.goto("/mapping/published/leeds/").status == 404
 
-    _sign_in(page, role_users[Role.ADMIN])
+    sign_in(page, role_users[Role.ADMIN])
     page.goto(f"/mapping/snapshots/{snapshot.pk}/")
     page.get_by_role("link", name="Publish a summary of this snapshot").click()
     assert page.get_by_role("heading", name="Publish this summary for the public?").is_visible()

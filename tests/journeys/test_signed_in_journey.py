@@ -3,24 +3,16 @@
 import pytest
 
 from pathways.accounts.models import Role
-from tests.conftest import TEST_PASSWORD
-from tests.journeys.conftest import axe_violations, screenshot
+from tests.journeys.conftest import axe_violations, screenshot, sign_in
 
 pytestmark = [pytest.mark.journey, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, user):
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_provider_manager_signs_in_and_sees_their_services(
     page, role_users, make_service, provider_org
 ):
     make_service("Our Programme", organisation=provider_org)
-    _sign_in(page, role_users[Role.PROVIDER_MANAGER])
+    sign_in(page, role_users[Role.PROVIDER_MANAGER])
     page.wait_for_url("**/work/")
     assert axe_violations(page) == []
     page.get_by_role("link", name="Services you manage").click()
@@ -44,7 +36,7 @@ def test_wrong_password_shows_error_summary(page, role_users):
 
 def test_commissioner_review_page_is_accessible(page, role_users, make_service):
     make_service("Needs checking")
-    _sign_in(page, role_users[Role.COMMISSIONER])
+    sign_in(page, role_users[Role.COMMISSIONER])
     page.wait_for_url("**/work/")
     page.get_by_role("link", name="Unconfirmed and stale records").click()
     assert page.get_by_role("link", name="Needs checking").is_visible()

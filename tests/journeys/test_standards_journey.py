@@ -15,22 +15,13 @@ import pytest
 from pathways.accounts.models import Role
 from pathways.standards import services
 from pathways.standards.models import Assessment, Checklist, Rating
-from tests.conftest import TEST_PASSWORD
-from tests.journeys.conftest import axe_violations, screenshot
+from tests.journeys.conftest import axe_violations, screenshot, sign_in
 
 pytestmark = [pytest.mark.journey, pytest.mark.django_db(transaction=True)]
 
 BROWSER_RATED = ("need", "value-for-money")
 NEED = "What need does the service address?"
 VALUE = "Is it value for money, and how is that shown?"
-
-
-def _sign_in(page, user):
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/work/")
 
 
 def _sign_out(page):
@@ -99,7 +90,7 @@ def test_provider_self_assesses_and_commissioner_reviews_compares_and_downloads(
     first = _finalised_first_assessment(service, manager, commissioner)
 
     # The provider manager starts a self-assessment of their service.
-    _sign_in(page, manager)
+    sign_in(page, manager)
     page.get_by_role("link", name="Frameworks, self-assessments, reviews").click()
     _accessible(page, "standards-provider-index")
     page.get_by_role("link", name="Change Programme").click()
@@ -133,7 +124,7 @@ def test_provider_self_assesses_and_commissioner_reviews_compares_and_downloads(
 
     # The commissioner reviews: agrees one rating, changes another with a reason.
     _agree_rest(second, commissioner)
-    _sign_in(page, commissioner)
+    sign_in(page, commissioner)
     page.get_by_role("link", name="Frameworks, self-assessments, reviews").click()
     assert page.get_by_role("heading", name="Waiting for your review").is_visible()
     _accessible(page, "standards-commissioner-index")
@@ -187,7 +178,7 @@ def test_commissioner_leads_an_assessment_of_any_service(
 ):
     commissioner = role_users[Role.COMMISSIONER]
     make_service("Elsewhere Programme", organisation=other_provider_org)
-    _sign_in(page, commissioner)
+    sign_in(page, commissioner)
     page.goto("/standards/")
     page.get_by_label("Service name").fill("Elsewhere")
     page.get_by_role("button", name="Find services").click()
@@ -229,7 +220,7 @@ def test_commissioner_sends_a_self_assessment_back_and_the_provider_resubmits(
     _rate_rest(assessment, manager, skip=())
     services.assessment_submit(actor=manager, assessment=assessment)
 
-    _sign_in(page, commissioner)
+    sign_in(page, commissioner)
     page.goto(f"/standards/assessments/{assessment.pk}/")
     page.get_by_role("link", name="Send back to the provider").click()
     page.get_by_role("button", name="Send back").click()
@@ -241,7 +232,7 @@ def test_commissioner_sends_a_self_assessment_back_and_the_provider_resubmits(
     _accessible(page)
     _sign_out(page)
 
-    _sign_in(page, manager)
+    sign_in(page, manager)
     page.goto(f"/standards/assessments/{assessment.pk}/")
     banner = page.get_by_role("region", name="Sent back by a commissioner")
     assert banner.get_by_text("Attach the costing for value for money").is_visible()

@@ -26,6 +26,18 @@ def policy_required(policy: Policy) -> Callable[[F], F]:
     return decorator
 
 
+def allowed_before_second_factor(view: F) -> F:
+    """Mark a view a signed-in person may use before giving their second factor: the MFA
+    pages themselves, sign-out and the idle warning's session status. (Public pages are
+    open to them anyway.) See `SecondFactorMiddleware`."""
+    view.pathways_before_second_factor = True  # type: ignore[attr-defined]
+    return view
+
+
+def is_allowed_before_second_factor(view_func: Any) -> bool:
+    return bool(getattr(view_func, "pathways_before_second_factor", False))
+
+
 def policy_for_view(view_func: Any) -> Policy | None:
     policy = getattr(view_func, "pathways_policy", None)
     if policy is None and hasattr(view_func, "view_class"):

@@ -2,6 +2,8 @@ from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Exists, OuterRef
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import services
 from .models import Membership, User
@@ -16,7 +18,36 @@ class MembershipInline(admin.TabularInline):
 @admin.register(User)
 class PathwaysUserAdmin(UserAdmin):
     inlines = [MembershipInline]
-    list_display = ["username", "first_name", "last_name", "is_active", "is_staff"]
+    list_display = ["username", "first_name", "last_name", "is_active", "is_staff", "two_factor"]
+    actions = ["reset_two_factor"]
+
+    def get_queryset(self, request):
+        enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return super().get_queryset(request).annotate(mfa_enrolled=Exists(enrolled))
+
+    @admin.display(boolean=True, description="Two-factor set up", ordering="mfa_enrolled")
+    def two_factor(self, obj) -> bool:
+        return bool(getattr(obj, "mfa_enrolled", False))
+
+    @admin.action(description="Reset two-factor authentication (they set it up again)")
+    def reset_two_factor(self, request, queryset):
+        removed = 0
+        for user in queryset:
+            removed += services.mfa_reset(
+                actor=request.user, user=user, via="admin", request=request
+            )
+        self.message_user(
+            request,
+            f"Two-factor authentication reset for {queryset.count()} user(s) "
+            f"({removed} device(s) removed). They set it up again at their next sign-in.",
+        )
+
+
+# Authenticators are changed only through the audited services: a person sets theirs up at
+# /accounts/mfa/, and an administrator resets it with the action above (or `pathways
+# mfa-reset`). django-otp's own device admin would let them be edited silently.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 
 
 @admin.register(Membership)

@@ -15,8 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from .models import Role
-from .policies import user_roles
+from .policies import AGGREGATE_ONLY_ROLES, user_roles
 
 LAST_ACTIVITY_KEY = "pathways.last_activity"
 SIGNED_OUT_KEY = "pathways.signed_out"
@@ -24,14 +23,14 @@ SIGNED_OUT_KEY = "pathways.signed_out"
 # shorter), so an ordinary page view does not always save the session. Idle time can
 # therefore start up to this much early.
 ACTIVITY_RESOLUTION_SECONDS = 30
-# Roles that see only aggregates, never an identifiable person: a longer timeout is allowed
-# when every role someone holds is one of these. Anyone else, including a user with no role
-# yet, gets the shorter one.
-AGGREGATE_ONLY_ROLES = frozenset({Role.COMMISSIONER, Role.ANALYST})
 
 
 def idle_timeout_seconds(user: Any) -> int:
-    """Seconds without a request after which this user is signed out."""
+    """Seconds without a request after which this user is signed out.
+
+    The longer timeout is for people whose every role sees only aggregates
+    (AGGREGATE_ONLY_ROLES); anyone else, including a user with no role yet, gets the shorter.
+    """
     roles = user_roles(user)
     if roles and roles <= AGGREGATE_ONLY_ROLES:
         minutes = settings.IDLE_TIMEOUT_AGGREGATE_MINUTES

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+
 from .models import Role
 
 _ROLES_CACHE = "_pathways_roles"
@@ -29,6 +31,13 @@ def user_roles(user: Any) -> frozenset[str]:
         cached = frozenset(roles)
         setattr(user, _ROLES_CACHE, cached)
     return cached
+
+
+# Roles that see only aggregates, never an identifiable person. Every other role can read
+# identifiable case or referral data. Both the idle timeout (accounts/idle.py) and
+# multi-factor sign-in follow this one split; docs/security.md lists it.
+AGGREGATE_ONLY_ROLES: frozenset[str] = frozenset({Role.COMMISSIONER, Role.ANALYST})
+IDENTIFIABLE_DATA_ROLES: frozenset[str] = frozenset(Role.values) - AGGREGATE_ONLY_ROLES
 
 
 def has_role(user: Any, *roles: str) -> bool:
@@ -74,6 +83,24 @@ def role_policy(name: str, roles: Iterable[str], description: str) -> Policy:
 
 def is_signed_in(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def must_use_mfa(user: Any) -> bool:
+    """True when this user must sign in with a second factor (TOTP) before using Pathways.
+
+    Anyone holding a role that can read identifiable data, or no role yet, must; people whose
+    every role sees only aggregates (commissioners, analysts) may choose to. Off everywhere
+    only when MFA_REQUIRED is off (the test suite; production refuses to start so).
+    """
+    if not settings.MFA_REQUIRED:
+        return False
+    roles = user_roles(user)
+    return not roles or bool(roles & IDENTIFIABLE_DATA_ROLES)
+
+
+def can_reset_mfa(user: Any) -> bool:
+    """Administrators reset someone's lost authenticator (after checking who is asking)."""
+    return has_role(user, Role.ADMIN)
 
 
 PUBLIC = Policy("public", lambda user: True, "Anyone, signed in or not.")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Max, Sum
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .lockout import cool_off
+from .models import RecoveryCode
 
 
 @dataclass(frozen=True)
@@ -39,3 +42,22 @@ def sign_in_lockouts_active() -> list[ActiveLockout]:
             for row in rows
         )
     return lockouts
+
+
+@dataclass(frozen=True)
+class MfaStatus:
+    enrolled: bool
+    enrolled_at: datetime | None
+    last_used_at: datetime | None
+    recovery_codes_left: int
+
+
+def mfa_status_for_user(*, user: Any) -> MfaStatus:
+    """What second factor a person has set up. For their own MFA page and the admin."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
+    return MfaStatus(
+        enrolled=device is not None,
+        enrolled_at=device.created_at if device is not None else None,
+        last_used_at=device.last_used_at if device is not None else None,
+        recovery_codes_left=RecoveryCode.objects.filter(device__user=user).count(),
+    )

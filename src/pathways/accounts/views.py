@@ -1,4 +1,5 @@
-"""Sign in, sign out, and the session status the idle warning asks for."""
+"""Sign in, sign out, and the session status the idle warning asks for. The second factor's
+pages are in `views_mfa`."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import math
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import idle, services
-from .access import policy_required
+from .access import allowed_before_second_factor, policy_required
 from .forms import SignInForm
 from .lockout import lockout_message
 from .policies import PUBLIC, SIGNED_IN
@@ -36,7 +38,10 @@ def sign_in(request):
                 password=form.cleaned_data["password"],
             )
             if attempt.user is not None:
-                services.user_sign_in(request=request, user=attempt.user)
+                if services.user_sign_in(request=request, user=attempt.user):
+                    # A code is owed, or an authenticator to set up, before anything else.
+                    query = f"?{urlencode({'next': next_url})}" if next_url else ""
+                    return redirect(reverse("accounts:mfa-verify") + query)
                 return redirect(next_url or "core:dashboard")
             if attempt.lockout is not None:
                 form.add_error(None, lockout_message(attempt.lockout))
@@ -59,6 +64,7 @@ def sign_in(request):
 
 
 @policy_required(PUBLIC)
+@allowed_before_second_factor
 @require_POST
 def sign_out(request):
     services.user_sign_out(request=request)
@@ -66,6 +72,7 @@ def sign_out(request):
 
 
 @policy_required(SIGNED_IN)
+@allowed_before_second_factor
 @require_http_methods(["GET", "POST"])
 def session_status(request):
     """GET: how long the session has left (does not count as activity). POST: stay signed in.

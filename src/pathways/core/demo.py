@@ -17,7 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from pathways.accounts.models import Role, User
-from pathways.accounts.services import membership_grant
+from pathways.accounts.policies import IDENTIFIABLE_DATA_ROLES
+from pathways.accounts.services import membership_grant, mfa_demo_device_ensure
 from pathways.areas.models import Area
 from pathways.areas.reference import areas_load_reference
 from pathways.directory import services as directory_services
@@ -310,6 +311,10 @@ def _demo_users(report: LoadReport) -> None:
             user.is_superuser = True
             user.save(update_fields=["is_staff", "is_superuser"])
         membership_grant(user=user, organisation=Organisation.objects.get(slug=org_slug), role=role)
+        # Roles that must sign in with a code get an authenticator with the published DEMO-ONLY
+        # secret (accounts.mfa.DEMO_TOTP_SECRET; `pathways mfa-demo-code` prints the code).
+        if role in IDENTIFIABLE_DATA_ROLES:
+            mfa_demo_device_ensure(user=user)
 
 
 def load_reference() -> LoadReport:
