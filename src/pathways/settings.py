@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "pathways.evidence",
     "pathways.mapping",
     "pathways.referrals",
+    "pathways.cases",
     "pathways.public",
     "pathways.synth",
 ]

@@ -6,6 +6,7 @@ added, and one without a policy fails `test_every_url_names_a_policy`.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from collections.abc import Iterator
@@ -134,6 +135,56 @@ def _objects_of(organisation, manager, make_service, name: str) -> dict:
     }
 
 
+def _case_objects(*, service, perp_worker, support_worker, commissioner, partner_org) -> dict:
+    """A perpetrator case on `service` with a linked support case, a risk event (and the
+    alert it delivered to the support worker), a sharing agreement between the service's
+    organisation and `partner_org`, and the perpetrator worker's staff record id."""
+    from pathways.cases.models import Alert
+    from pathways.cases.services.perpetrator import (
+        CaseInput,
+        perpetrator_case_assign,
+        perpetrator_case_open,
+    )
+    from pathways.cases.services.risk import risk_event_raise
+    from pathways.cases.services.sharing import sharing_agreement_save
+    from pathways.cases.services.support import support_case_assign, support_case_request
+
+    case = perpetrator_case_open(
+        actor=perp_worker,
+        service=service,
+        data=CaseInput(person_name="Walk Case Person", intervention="Walk programme"),
+    )
+    perpetrator_case_assign(actor=perp_worker, case=case, worker=perp_worker)
+    support = support_case_request(actor=perp_worker, case=case, victim_name="Walk Partner")
+    support_case_assign(actor=support_worker, support_case=support, worker=support_worker)
+    event = risk_event_raise(
+        actor=perp_worker,
+        case=case,
+        kind="specific_threat",
+        summary="Walk risk event",
+        threat_to="victim_survivor",
+    )
+    agreement = sharing_agreement_save(
+        actor=commissioner,
+        name=f"Walk agreement {service.organisation.name}",
+        parties=[service.organisation, partner_org],
+        purpose="Walk purpose",
+        lawful_basis="public_task",
+        categories=["risk"],
+        starts_on=dt.date(2026, 1, 1),
+        review_on=dt.date(2030, 1, 1),
+        status="active",
+    )
+    return {
+        "case_reference": case.reference,
+        "support_reference": support.reference,
+        "event_id": event.id,
+        "alert_id": Alert.objects.get(risk_event=event, recipient=support_worker).id,
+        "agreement_id": agreement.id,
+        "staff_user_id": perp_worker.id,
+    }
+
+
 def _referral_sent_to(service):
     """A referral (by the walk's referrer) triaged, matched and sent to `service`."""
     from django.utils import timezone
@@ -208,20 +259,36 @@ def shared_samples(role_users, reference):
 
 
 @pytest.fixture
-def samples(make_service, role_users, provider_org, shared_samples):
+def samples(make_service, role_users, provider_org, partnership_org, shared_samples):
     """A real object for every URL kwarg, owned by provider_org where ownership applies."""
     own = _objects_of(
         provider_org, role_users[Role.PROVIDER_MANAGER], make_service, "Walked service"
     )
-    return {**shared_samples, **own, "organization_id": provider_org.id}
+    cases = _case_objects(
+        service=make_service("Walked case service", organisation=provider_org),
+        perp_worker=role_users[Role.PERPETRATOR_WORKER],
+        support_worker=role_users[Role.SUPPORT_WORKER],
+        commissioner=role_users[Role.COMMISSIONER],
+        partner_org=partnership_org,
+    )
+    return {**shared_samples, **own, **cases, "organization_id": provider_org.id}
 
 
 @pytest.fixture
-def other_samples(make_service, make_user, other_provider_org, shared_samples):
+def other_samples(
+    make_service, make_user, role_users, other_provider_org, partnership_org, shared_samples
+):
     """The same kwargs, but the objects belong to other_provider_org (its own manager's)."""
     other_manager = make_user("other-manager", Role.PROVIDER_MANAGER, other_provider_org)
     other = _objects_of(other_provider_org, other_manager, make_service, "Elsewhere service")
-    return {**shared_samples, **other, "organization_id": other_provider_org.id}
+    cases = _case_objects(
+        service=make_service("Elsewhere case service", organisation=other_provider_org),
+        perp_worker=make_user("other-perp-worker", Role.PERPETRATOR_WORKER, other_provider_org),
+        support_worker=make_user("other-support-worker", Role.SUPPORT_WORKER, other_provider_org),
+        commissioner=role_users[Role.COMMISSIONER],
+        partner_org=partnership_org,
+    )
+    return {**shared_samples, **other, **cases, "organization_id": other_provider_org.id}
 
 
 def test_every_url_kwarg_has_a_real_sample(samples):
@@ -312,6 +379,12 @@ OWNED_KWARGS = {
     "attachment_id",
     "organization_id",
     "reference",
+    "case_reference",
+    "support_reference",
+    "event_id",
+    "alert_id",
+    "agreement_id",
+    "staff_user_id",
 }
 PROVIDER_ROLES = [Role.PROVIDER_MANAGER, Role.PERPETRATOR_WORKER, Role.SUPPORT_WORKER]
 # Signed-in reads of a record that is public anyway: for anyone but a directory editor the

@@ -33,6 +33,27 @@ class AuditAction(models.TextChoices):
     REFERRAL_STATUS_CHANGED = "referral.status_changed", "Referral status changed"
     UNMET_NEED_RECORDED = "unmet_need.recorded", "Unmet need recorded"
     RISK_POLICY_LOADED = "risk_policy.loaded", "Risk policy loaded"
+    # Case work: the object is the case or support case (by reference) unless named.
+    CASE_OPENED = "case.opened", "Perpetrator case opened"
+    CASE_VIEWED = "case.viewed", "Perpetrator case opened for reading"
+    CASE_STATUS_CHANGED = "case.status_changed", "Perpetrator case status changed"
+    CASE_ASSIGNED = "case.assigned", "Case worker allocated"
+    CASE_RECORDED = "case.recorded", "Case record added to (note, assessment, consent…)"
+    CASE_HANDOVER = "case.handover", "High-risk handover recorded"
+    CASE_EXPORTED = "case.exported", "Case data exported"
+    SUPPORT_CASE_OPENED = "support_case.opened", "Support case opened"
+    SUPPORT_CASE_VIEWED = "support_case.viewed", "Support case opened for reading"
+    SUPPORT_CASE_STATUS_CHANGED = "support_case.status_changed", "Support case status changed"
+    SUPPORT_CASE_LINKED = "support_case.linked", "Support case linked to a perpetrator case"
+    RISK_EVENT_RAISED = "risk_event.raised", "Risk event raised and delivered"
+    RISK_EVENT_VIEWED = "risk_event.viewed", "Risk event opened for reading"
+    RISK_EVENT_ACKNOWLEDGED = "risk_event.acknowledged", "Alert acknowledged"
+    RISK_EVENT_VICTIM_TOLD = "risk_event.victim_told", "Victim-survivor told of a threat"
+    SHARE_RECORDED = "share.recorded", "Information shared under an agreement"
+    SHARE_REFUSED = "share.refused", "Sharing refused: no agreement covers it"
+    SHARING_AGREEMENT_SAVED = "sharing_agreement.saved", "Sharing agreement saved"
+    STAFF_RECORD_SAVED = "staff_record.saved", "Staff record saved"
+    BREAK_GLASS = "break_glass.opened", "Administrator break-glass access opened"
 
 
 class AppendOnlyError(Exception):

@@ -75,6 +75,7 @@ class LoadReport:
     services_created: int = 0
     users_created: int = 0
     referrals_created: int = 0
+    cases_created: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -343,6 +344,9 @@ def load_demo(*, synthetic_services: int = 150, users: bool = True) -> LoadRepor
         from pathways.referrals.demo import referrals_load_demo
 
         report.referrals_created = referrals_load_demo()
+        from pathways.cases.demo import cases_load_demo
+
+        report.cases_created = cases_load_demo()
     return report
 
 
@@ -353,4 +357,5 @@ def describe(report: LoadReport) -> dict[str, Any]:
         "services_created": report.services_created,
         "users_created": report.users_created,
         "referrals_created": report.referrals_created,
+        "cases_created": report.cases_created,
     }

@@ -20,7 +20,12 @@ def dashboard(request):
     memberships = request.user.memberships.select_related("organisation").order_by(
         "organisation__name"
     )
-    return render(request, "core/dashboard.html", {"memberships": memberships})
+    from pathways.cases.selectors.cases import alert_list_for_user
+
+    open_alerts = alert_list_for_user(user=request.user, open_only=True).count()
+    return render(
+        request, "core/dashboard.html", {"memberships": memberships, "open_alerts": open_alerts}
+    )
 
 
 @policy_required(PUBLIC)

@@ -264,6 +264,9 @@ class Referral(TimeStampedModel):
     decline_reason = models.TextField(blank=True)
     signpost_note = models.TextField(blank=True)
     first_contact_at = models.DateTimeField(null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        null=True, blank=True, help_text="When retention removed what identifies anyone."
+    )
     is_synthetic = models.BooleanField(default=False)
 
     class Meta:

@@ -85,10 +85,11 @@ def referral_accept(
         request=request,
         changes={"decided_at": now},
     )
-    # SEAM(cases): when the cases app lands, open the perpetrator case here, in this
-    # transaction, through its service (for example
-    # `cases.services.perpetrator_case_open_from_referral(actor=actor, referral=locked)`),
-    # so an accepted referral and its case are never out of step.
+    # The case opens in the same transaction, so an accepted referral and its case (with a
+    # support case for each victim-survivor named) are never out of step.
+    from pathways.cases.services.perpetrator import perpetrator_case_open_from_referral
+
+    perpetrator_case_open_from_referral(actor=actor, referral=locked, request=request)
     copy_fields(referral, locked)
     transaction.on_commit(lambda: _tell_accepted(locked))
     return referral

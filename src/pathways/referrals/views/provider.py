@@ -255,7 +255,9 @@ def detail_context(referral: Referral) -> dict[str, Any]:
         "to_first_contact": format_duration(timers.to_first_contact),
         "tag_key": STATUS_TAG_KEYS.get(referral.status, ""),
         "overdue_tag_key": OVERDUE_TAG_KEY,
-        "sections": details_sections(referral, with_victim_contact=True),
+        # Perpetrator-side staff read this page: a victim-survivor's safe-contact details
+        # go only to the support side (standard 2.2), through the support case.
+        "sections": details_sections(referral, with_victim_contact=False),
     }
 
 
