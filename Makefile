@@ -38,10 +38,11 @@ run: install assets demo
 	$(BIN)/pathways runserver 127.0.0.1:$(PORT)
 
 # Type-checked: every app's services, selectors and policies, as modules or packages, and
-# the pure engines the front door and mapping rest on.
+# the pure engines the front door, mapping and panels (RFG scoring, incident files) rest on.
 MYPY_TARGETS := $(wildcard src/pathways/*/services.py src/pathways/*/selectors.py \
 	src/pathways/*/policies.py src/pathways/*/services src/pathways/*/selectors) \
-	src/pathways/referrals/matching.py src/pathways/referrals/triage.py
+	src/pathways/referrals/matching.py src/pathways/referrals/triage.py \
+	src/pathways/panels/rfg.py src/pathways/panels/incident_files.py
 
 lint: install
 	$(BIN)/ruff check src tests bench

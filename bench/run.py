@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from . import rfg as rfg_bench
 from .load import LoadResult, percentile, run_load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,11 +150,11 @@ def django(argv: list[str], database_url: str) -> float:
     return time.perf_counter() - started
 
 
-def task(name: str, database_url: str, *extra: str) -> dict[str, Any]:
+def task(name: str, database_url: str, *extra: str, module: str = "bench.tasks") -> dict[str, Any]:
     out = VAR / f"bench-task-{name}.json"
     out.unlink(missing_ok=True)
     subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [PYTHON, "-m", "bench.tasks", name, "--out", str(out), *extra],
+        [PYTHON, "-m", module, name, "--out", str(out), *extra],
         cwd=ROOT,
         env=bench_env(database_url),
         check=True,
@@ -569,13 +570,12 @@ def run(args: argparse.Namespace) -> int:
             None,
         ),
     ]
+    say("Recency-frequency-gravity scoring against DuckDB")
+    rfg_figures, raw["rfg"], rfg_problem = rfg_bench.figures(
+        task, dbs.url("main"), smoke=args.smoke, goal=RFG_RATIO_GOAL
+    )
+    figures += [Figure(**f) for f in rfg_figures]
     figures += [
-        not_measured(
-            "recency-frequency-gravity scoring of 1,000,000 incidents: ratio to DuckDB",
-            "ratio",
-            f"<= {RFG_RATIO_GOAL:g}",
-            "panels (incidents and scoring) have not landed; synth does not yet make incidents",
-        ),
         not_measured(
             "dashboards over 100,000 cases: p95",
             "ms",
@@ -604,7 +604,7 @@ def run(args: argparse.Namespace) -> int:
     print_summary(figures, scale)
     say(f"\nWrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
     if args.smoke:
-        return smoke_checks(figures, disagree)
+        return smoke_checks(figures, disagree, rfg_problem)
     return 0
 
 
@@ -625,9 +625,10 @@ def print_summary(figures: list[Figure], scale: str) -> None:
         say(line.rstrip() + (f"  ({f.note})" if f.note and f.value is None else ""))
 
 
-def smoke_checks(figures: list[Figure], disagree: list[str]) -> int:
+def smoke_checks(figures: list[Figure], disagree: list[str], rfg_problem: str = "") -> int:
     """The smoke run passes when every figure is there (measured, or saying why not) and
-    the scores that must agree do: query counts at 1x and 10x."""
+    the scores that must agree do: query counts at 1x and 10x, and RFG scores from Polars
+    and DuckDB."""
     problems = [
         f.name for f in figures if f.value is None and not f.note.startswith("not measured")
     ]
@@ -637,7 +638,10 @@ def smoke_checks(figures: list[Figure], disagree: list[str]) -> int:
     if disagree:
         say(f"bench-smoke: query counts grow with data on: {', '.join(disagree)}")
         return 1
-    say("bench-smoke: ran, and query counts agree at 1x and 10x")
+    if rfg_problem:
+        say(f"bench-smoke: {rfg_problem}")
+        return 1
+    say("bench-smoke: ran, query counts agree at 1x and 10x, and RFG scores agree with DuckDB")
     return 0
 
 

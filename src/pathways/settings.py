@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "pathways.mapping",
     "pathways.referrals",
     "pathways.cases",
+    "pathways.panels",
     "pathways.public",
     "pathways.synth",
 ]

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .geography import SYN, Geography, plan_geography
+from .incidents import IncidentRow
+from .incidents import incidents as plan_incidents
 
 
 @dataclass(frozen=True)
@@ -28,20 +30,35 @@ class Scale:
     organisations: int
     referrals: int
     referrers: int
+    incidents: int = 0  # police incidents for recency-frequency-gravity scoring
 
 
 SCALES: dict[str, Scale] = {
-    "small": Scale("small", services=200, organisations=40, referrals=1_000, referrers=10),
-    "region": Scale("region", services=1_000, organisations=150, referrals=20_000, referrers=50),
+    "small": Scale(
+        "small", services=200, organisations=40, referrals=1_000, referrers=10, incidents=5_000
+    ),
+    "region": Scale(
+        "region",
+        services=1_000,
+        organisations=150,
+        referrals=20_000,
+        referrers=50,
+        incidents=100_000,
+    ),
     "national": Scale(
-        "national", services=10_000, organisations=1_500, referrals=200_000, referrers=500
+        "national",
+        services=10_000,
+        organisations=1_500,
+        referrals=200_000,
+        referrers=500,
+        incidents=1_000_000,
     ),
 }
 
 
 def scaled(scale: str, factor: int = 1) -> Scale:
-    """A scale with `factor` times its services, organisations, referrals and referrers
-    (areas stay as they are): the bench's 10x data for query counts."""
+    """A scale with `factor` times its services, organisations, referrals, referrers and
+    incidents (areas stay as they are): the bench's 10x data for query counts."""
     base = SCALES[scale]
     return Scale(
         base.name if factor == 1 else f"{base.name}x{factor}",
@@ -49,6 +66,7 @@ def scaled(scale: str, factor: int = 1) -> Scale:
         organisations=base.organisations * factor,
         referrals=base.referrals * factor,
         referrers=base.referrers * factor,
+        incidents=base.incidents * factor,
     )
 
 
@@ -219,6 +237,10 @@ class Plan:
     def referrals(self) -> Iterator[ReferralRow]:
         """Referrals one by one (200,000 at national scale are never all held at once)."""
         return _referrals(self)
+
+    def incidents(self) -> Iterator[IncidentRow]:
+        """Police incidents one by one (1,000,000 at national scale); see `synth.incidents`."""
+        return plan_incidents(self)
 
 
 def build_plan(*, scale: str, seed: int, as_of: dt.datetime, factor: int = 1) -> Plan:

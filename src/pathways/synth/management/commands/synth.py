@@ -7,15 +7,17 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from pathways.synth.incidents import write_incidents_csv
 from pathways.synth.plan import SCALES, build_plan
 from pathways.synth.write import SynthRefusedError, synth_write
 
 
 class Command(BaseCommand):
     help = (
-        "Generate synthetic areas, services, staff and referrals at small, region or "
-        "national scale, deterministic for a seed. Refuses a database that already holds "
-        "synthetic data. See docs/performance.md."
+        "Generate synthetic areas, services, staff, referrals and police incidents at small, "
+        "region or national scale, deterministic for a seed. Refuses a database that already "
+        "holds synthetic data. With --incidents-csv, writes only the incidents to a CSV file. "
+        "See docs/performance.md and docs/panels-rfg.md."
     )
 
     def add_arguments(self, parser):
@@ -35,6 +37,13 @@ class Command(BaseCommand):
             help="Multiply services, organisations, referrals and staff (not areas) by this; "
             "the benchmarks use 10 to check query counts do not grow with data.",
         )
+        parser.add_argument(
+            "--incidents-csv",
+            default="",
+            metavar="FILE",
+            help="Write only the scale's synthetic police incidents to FILE as CSV (the file "
+            "`pathways rfg-score --incidents` reads) and touch no database.",
+        )
 
     def handle(self, *args, **options):
         if options["factor"] < 1:
@@ -46,6 +55,19 @@ class Command(BaseCommand):
         plan = build_plan(
             scale=options["scale"], seed=options["seed"], as_of=as_of, factor=options["factor"]
         )
+        if options["incidents_csv"]:
+            try:
+                with open(options["incidents_csv"], "w", newline="", encoding="utf-8") as out:
+                    count = write_incidents_csv(plan, out)
+            except OSError as exc:
+                raise CommandError(f"Cannot write {options['incidents_csv']}: {exc}") from exc
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Wrote {count} synthetic incidents ({plan.scale.name}, seed {plan.seed}, "
+                    f"as of {as_of.date().isoformat()}) to {options['incidents_csv']}."
+                )
+            )
+            return
         try:
             report = synth_write(
                 plan,
