@@ -53,6 +53,7 @@ PUBLIC_TEMPLATES = [
     "403.html",
     "404.html",
     "500.html",
+    "503.html",
     "govuk/pagination.html",
     "govuk/tag.html",
     "public/_language_switch.html",
