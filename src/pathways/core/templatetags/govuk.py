@@ -6,6 +6,7 @@ and error messages follow the Design System's pattern everywhere.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms, template
@@ -45,6 +46,10 @@ def govuk_field(
     value = field.value()
     if value is None:
         value = ""
+    if isinstance(value, dt.date | dt.time):
+        # Let the widget format dates (a native date input needs YYYY-MM-DD; the
+        # template's default date format would be thrown away by the browser).
+        value = field.field.widget.format_value(value) or ""
     selected: set[str] = set()
     if kind in {"radios", "checkboxes", "select"}:
         raw = value if isinstance(value, list | tuple) else [value]
