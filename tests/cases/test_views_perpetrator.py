@@ -684,3 +684,21 @@ def test_support_worker_alone_cannot_reach_the_case_through_the_other_side(
 ):
     case, _ = case_with_support_record
     assert client_for(support_worker).get(case_url(case)).status_code == 403
+
+
+@pytest.mark.django_db
+def test_list_pages_naming_people_are_audited_with_references_only(
+    ready_case, perp_worker, support_worker, client
+):
+    from pathways.audit.models import AuditEvent
+
+    case, support = ready_case("Listed Person")
+    client.force_login(perp_worker)
+    assert client.get("/cases/").status_code == 200
+    event = AuditEvent.objects.filter(object_type="perpetrator_case", action="read").last()
+    assert event.detail == {"list": True, "references": [case.reference]}
+    client.force_login(support_worker)
+    assert client.get("/support/").status_code == 200
+    event = AuditEvent.objects.filter(object_type="support_case", action="read").last()
+    assert event.detail == {"list": True, "references": [support.reference]}
+    assert "Listed Person" not in str(AuditEvent.objects.values_list("detail", flat=True))

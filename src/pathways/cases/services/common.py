@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from pathways.audit.models import AuditAction
 from pathways.audit.services import audit_record
 
 from ..models import (
@@ -177,3 +178,20 @@ def _email_alerts(addresses: list[str], reference: str, kind: str) -> None:
             backend.send(address=address, subject=subject, body=body)
         except Exception:  # noqa: BLE001 - the alert is already on the list; email is a nudge
             log.exception("Could not email an alert about %s", reference)
+
+
+def case_list_view_record(
+    *, actor: Any, object_type: str, references: list[str], request: Any = None
+) -> None:
+    """Audit that someone read a list page naming people on cases: one event with the
+    references shown (never names). Views and the API call it after the scoped selector."""
+    if not references:
+        return
+    audit(
+        actor=actor,
+        action=AuditAction.READ,
+        object_type=object_type,
+        object_id="",
+        detail={"list": True, "references": references},
+        request=request,
+    )

@@ -68,7 +68,7 @@ from ..selectors.cases import (
     support_links_for_case,
 )
 from ..selectors.directory import case_services_for_user
-from ..services.common import assessment_intervals
+from ..services.common import assessment_intervals, case_list_view_record
 from ..services.perpetrator import (
     CaseInput,
     activation_blockers,
@@ -234,6 +234,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
                 flags=_flags(case),
             )
         )
+    case_list_view_record(
+        actor=user,
+        object_type="perpetrator_case",
+        references=[row.case.reference for row in rows],
+        request=request,
+    )
     if not form.is_bound:
         form = CaseFilterForm(initial=filters, default_scope=default_scope)
     return render(

@@ -66,7 +66,7 @@ from ..selectors.directory import (
     support_service_choices_for_user,
     support_service_get_for_user,
 )
-from ..services.common import case_settings_for
+from ..services.common import case_list_view_record, case_settings_for
 from ..services.records import case_note_add, consent_record, equality_record
 from ..services.risk import risk_event_raise
 from ..services.sharing import share_record
@@ -124,6 +124,12 @@ def support_list(request: HttpRequest) -> HttpResponse:
         }
         for sc in page.object_list
     ]
+    case_list_view_record(
+        actor=request.user,
+        object_type="support_case",
+        references=[row["case"].reference for row in rows],
+        request=request,
+    )
     return render(
         request,
         "cases/support/list.html",
