@@ -651,7 +651,7 @@ class Alert(TimeStampedModel):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["acknowledged_at", "-created_at"]
+        ordering = [models.F("acknowledged_at").asc(nulls_first=True), "-created_at"]
         indexes = [models.Index(fields=["recipient", "acknowledged_at"])]
 
 

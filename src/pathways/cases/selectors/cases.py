@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from pathways.accounts.models import Membership, Role
@@ -161,7 +161,8 @@ def alert_list_for_user(*, user: Any, open_only: bool = False) -> QuerySet[Alert
     qs = Alert.objects.filter(recipient=user).select_related("case", "risk_event")
     if open_only:
         qs = qs.filter(acknowledged_at__isnull=True)
-    return qs.order_by("acknowledged_at", "-created_at", "-id")
+    # Unacknowledged (NULL) first on every database: PostgreSQL sorts NULLs last by default.
+    return qs.order_by(F("acknowledged_at").asc(nulls_first=True), "-created_at", "-id")
 
 
 def alert_get_for_user(*, user: Any, alert_id: Any) -> Alert:
